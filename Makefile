@@ -1,0 +1,43 @@
+# greeter-operator — `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+# Every target runs on the project's pinned Node, installed on first use (see hack/ensure-node.sh).
+NODE_PATH_EXPORT = eval "$$(hack/ensure-node.sh --export)"
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_:-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
+
+##@ Main
+.PHONY: dev
+dev: deps ## Run the operator against $KUBECONFIG, or a local control plane with a sample Greeter when none is set
+	@$(NODE_PATH_EXPORT); node hack/dev.ts
+
+.PHONY: test
+test: deps prereqs ## Run every check and test (installs what it needs: Node, packages, Prometheus, control plane, Docker)
+	@$(NODE_PATH_EXPORT); hack/run-tests.sh
+
+##@ Development
+.PHONY: deps
+deps: ## Install the pinned Node and the npm packages
+	@$(NODE_PATH_EXPORT); if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+.PHONY: prereqs
+prereqs: ## Install and start what the tests need (each hack/prereqs.d/*.sh, in order)
+	@$(NODE_PATH_EXPORT); for s in hack/prereqs.d/*.sh; do [ -e "$$s" ] || continue; echo "==> $$s"; bash "$$s"; done
+
+.PHONY: lint
+lint: deps ## Biome lint and format check, and tsc --noEmit
+	@$(NODE_PATH_EXPORT); npx biome check . && npx tsc --noEmit -p tsconfig.json
+
+.PHONY: generate
+generate: deps ## Regenerate the CRD, RBAC-free manifests and dashboards from their TypeScript sources
+	@$(NODE_PATH_EXPORT); npm run generate
+
+.PHONY: greeter
+greeter: deps ## Run the greeter app on $PORT (default 8080)
+	@$(NODE_PATH_EXPORT); npm run greeter
+
+.PHONY: bench
+bench: deps ## Benchmark the greeter against bare node:http and plain Express
+	@$(NODE_PATH_EXPORT); npm run bench

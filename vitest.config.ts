@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+// Three tiers, run together by `npm test`:
+// - unit: pure code, no processes beyond the test's own servers;
+// - integration: against a real control plane (started once by test/cluster/global-setup.ts) and real Prometheus;
+// - images: the built container images, driven with testcontainers.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["greeter/**/*.test.ts", "operator/**/*.test.ts", "dashboards/**/*.test.ts", "hack/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // Real external processes on loopback (Prometheus, promtool, spawned servers), no cluster.
+        test: {
+          name: "system",
+          include: ["test/system/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
