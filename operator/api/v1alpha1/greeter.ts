@@ -1,0 +1,252 @@
+/**
+ * The Greeter API (greeter.operator.dev/v1alpha1): its zod schema is the single source of truth. The CRD's
+ * openAPIV3Schema is generated from it (hack/generate-crd.ts), the reconciler parses specs with it, and the TS
+ * types are inferred from it. `.meta()` carries what only the API server understands (CEL rules, list types,
+ * preserve-unknown-fields); each CEL rule has a zod refinement that says the same thing for the unit tests.
+ */
+import type { V1ObjectMeta } from "@kubernetes/client-node";
+import { z } from "zod";
+import { compareQuantities, QUANTITY_PATTERN } from "./quantity.ts";
+
+export const DEFAULT_GREETING = "Hello, {name}";
+export const GREETING_PLACEHOLDER = "{name}";
+export const MAX_REPLICAS = 100;
+export const MAX_GREETING_LENGTH = 256;
+/** prometheus-operator's Duration grammar (monitoring.coreos.com/v1 Duration). */
+export const PROMETHEUS_DURATION_PATTERN =
+  "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$";
+/** Label names and values as the API server accepts them (qualified name; value ≤ 63 chars). */
+const LABEL_KEY_PATTERN =
+  "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$";
+const LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
+/** Children are named after the Greeter, and a Service name must be a DNS-1035 label. */
+export const GREETER_NAME_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+export const MAX_GREETER_NAME_LENGTH = 63;
+
+const labelMap = (maxProperties: number) =>
+  z
+    .record(
+      z.string().max(317).regex(new RegExp(LABEL_KEY_PATTERN)),
+      z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)),
+    )
+    .refine((m) => Object.keys(m).length <= maxProperties, `at most ${maxProperties} labels`)
+    .meta({ maxProperties });
+
+export const QuantitySchema = z
+  .union([z.int().nonnegative(), z.string().max(64).regex(new RegExp(QUANTITY_PATTERN))])
+  .meta({ "x-kubernetes-int-or-string": true });
+export type Quantity = z.infer<typeof QuantitySchema>;
+
+const resourceList = z
+  .record(z.string().max(253), QuantitySchema)
+  .refine((m) => Object.keys(m).length <= 16, "at most 16 resources")
+  .meta({ maxProperties: 16 });
+
+export const ResourcesSchema = z
+  .object({
+    requests: resourceList.optional(),
+    limits: resourceList.optional(),
+  })
+  .superRefine((r, issues) => {
+    for (const [name, request] of Object.entries(r.requests ?? {})) {
+      const limit = r.limits?.[name];
+      if (limit !== undefined && compareQuantities(request, limit) > 0) {
+        issues.addIssue({
+          code: "custom",
+          path: ["requests", name],
+          message: `request must not exceed limit`,
+        });
+      }
+    }
+  })
+  .meta({
+    description:
+      "Compute resources of the greeter container (core/v1 ResourceRequirements: requests and limits).",
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits) || quantity(string(self.requests[k])).compareTo(quantity(string(self.limits[k]))) <= 0)",
+        message: "every resource request must be less than or equal to its limit",
+      },
+    ],
+  });
+
+export const ServiceType = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+
+export const ServiceSpecSchema = z
+  .object({
+    type: z.enum(ServiceType).default("ClusterIP").meta({ description: "Kubernetes Service type." }),
+    port: z.int().min(1).max(65535).default(80).meta({ description: "Port the Service exposes." }),
+    nodePort: z.int().min(30000).max(32767).optional().meta({
+      description: "Fixed node port; only for type NodePort or LoadBalancer. Allocated when unset.",
+    }),
+  })
+  .refine((s) => s.nodePort === undefined || s.type !== "ClusterIP", {
+    message: "nodePort requires service type NodePort or LoadBalancer",
+    path: ["nodePort"],
+  })
+  .meta({
+    description: "The Service in front of the greeter pods.",
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.nodePort) || self.type != 'ClusterIP'",
+        message: "nodePort requires service type NodePort or LoadBalancer",
+        fieldPath: ".nodePort",
+      },
+    ],
+  });
+
+export const MonitoringSpecSchema = z
+  .object({
+    enabled: z.boolean().default(true).meta({ description: "Create a prometheus-operator ServiceMonitor." }),
+    interval: z
+      .string()
+      .min(1)
+      .max(32)
+      .regex(new RegExp(PROMETHEUS_DURATION_PATTERN))
+      .default("30s")
+      .meta({ description: "Scrape interval, a Prometheus duration such as 30s or 1m30s." }),
+    labels: labelMap(32)
+      .optional()
+      .meta({ description: "Extra labels on the ServiceMonitor, e.g. release: kube-prometheus-stack." }),
+  })
+  .meta({ description: "Prometheus scraping of the greeter's /metrics." });
+
+export const TolerationSchema = z
+  .object({
+    key: z.string().max(317).optional(),
+    operator: z.enum(["Exists", "Equal"]).optional(),
+    value: z.string().max(63).optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+    tolerationSeconds: z.int().optional(),
+  })
+  .refine((t) => t.operator !== "Exists" || !t.value, {
+    message: "value must be empty when operator is Exists",
+    path: ["value"],
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+        message: "value must be empty when operator is Exists",
+      },
+    ],
+  });
+
+/** Free-form (core/v1 Affinity); the API server validates it when the operator applies the Deployment. */
+export const AffinitySchema = z.record(z.string(), z.unknown()).meta({
+  "x-kubernetes-preserve-unknown-fields": true,
+  description: "Pod affinity (core/v1 Affinity), passed through to the pods.",
+});
+
+export const GreeterSpecSchema = z
+  .object({
+    replicas: z
+      .int()
+      .min(0)
+      .max(MAX_REPLICAS)
+      .default(1)
+      .meta({ description: "Number of greeter pods; 0 is allowed." }),
+    greeting: z
+      .string()
+      .min(1)
+      .max(MAX_GREETING_LENGTH)
+      .refine((g) => g.includes(GREETING_PLACEHOLDER), `greeting must contain ${GREETING_PLACEHOLDER}`)
+      .default(DEFAULT_GREETING)
+      .meta({
+        description: "Greeting template; {name} is replaced by the caller's name.",
+        "x-kubernetes-validations": [
+          { rule: "self.contains('{name}')", message: "greeting must contain {name}" },
+        ],
+      }),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .meta({ description: "Greeter image; defaults to the operator's configured image." }),
+    resources: ResourcesSchema.optional(),
+    service: ServiceSpecSchema.prefault({}),
+    monitoring: MonitoringSpecSchema.prefault({}),
+    nodeSelector: labelMap(64).optional().meta({ description: "Node labels the pods must match." }),
+    tolerations: z.array(TolerationSchema).max(32).optional().meta({ description: "Pod tolerations." }),
+    affinity: AffinitySchema.optional(),
+    paused: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Stop reconciling this Greeter; children are left as they are." }),
+  })
+  .meta({ description: "Desired state of a Greeter." });
+
+/** The spec as stored by the API server or written by a user (defaults may be missing). */
+export type GreeterSpecInput = z.input<typeof GreeterSpecSchema>;
+/** The spec with every default applied. */
+export type GreeterSpec = z.output<typeof GreeterSpecSchema>;
+export type ServiceSpec = GreeterSpec["service"];
+export type MonitoringSpec = GreeterSpec["monitoring"];
+export type Toleration = z.output<typeof TolerationSchema>;
+
+export const ConditionStatus = ["True", "False", "Unknown"] as const;
+
+/** metav1.Condition. */
+export const ConditionSchema = z.object({
+  type: z.string().max(316),
+  status: z.enum(ConditionStatus),
+  observedGeneration: z.int().min(0).optional(),
+  lastTransitionTime: z.iso.datetime({ offset: true }).meta({ format: "date-time" }),
+  reason: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/),
+  message: z.string().max(32768),
+});
+export type Condition = z.infer<typeof ConditionSchema>;
+
+export const GreeterStatusSchema = z
+  .object({
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "The generation this status describes." }),
+    replicas: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "Pods of the current Deployment (scale subresource)." }),
+    readyReplicas: z.int().min(0).optional().meta({ description: "Ready pods." }),
+    selector: z
+      .string()
+      .optional()
+      .meta({ description: "Label selector of the pods (scale subresource, HPA)." }),
+    url: z.string().optional().meta({ description: "In-cluster URL of the Service." }),
+    conditions: z
+      .array(ConditionSchema)
+      .max(16)
+      .optional()
+      .meta({
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+        description: "Ready, Progressing, Degraded, MonitoringReady.",
+      }),
+  })
+  .meta({ description: "Observed state of a Greeter." });
+export type GreeterStatus = z.infer<typeof GreeterStatusSchema>;
+
+/** A Greeter as read from the API server: the spec is unparsed (the reconciler parses it). */
+export interface Greeter {
+  apiVersion?: string;
+  kind?: string;
+  metadata: V1ObjectMeta;
+  spec?: GreeterSpecInput;
+  status?: GreeterStatus;
+}
+
+export type ParsedSpec = { ok: true; spec: GreeterSpec } | { ok: false; message: string };
+
+/** Applies defaults and validates; never throws, so an invalid object degrades one Greeter, not the operator. */
+export function parseGreeterSpec(spec: unknown): ParsedSpec {
+  const result = GreeterSpecSchema.safeParse(spec ?? {});
+  if (result.success) return { ok: true, spec: result.data };
+  return { ok: false, message: z.prettifyError(result.error).replaceAll("\n", "; ") };
+}
