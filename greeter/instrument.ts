@@ -1,0 +1,49 @@
+/**
+ * The first middleware of every request: assigns the request id (echoed in `x-request-id`), counts the
+ * request in flight, and when the response is done records its metrics and writes one access-log line.
+ * One listener and no per-request child logger keep this cheap. The log line carries route, status and
+ * duration, never the URL, whose query may hold a name. Probe and scrape requests log at debug, so
+ * kubelet and Prometheus do not flood the info log.
+ */
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+import { type GreeterMetrics, methodLabel, UNMATCHED_ROUTE } from "./metrics.ts";
+import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.ts";
+
+const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+
+export function instrument(deps: {
+  log: Logger;
+  metrics: GreeterMetrics;
+  isReady: () => boolean;
+}): RequestHandler {
+  const { log, metrics } = deps;
+  return (req, res, next) => {
+    const start = performance.now();
+    const requestId = requestIdFor(req.headers[REQUEST_ID_HEADER]);
+    res.locals.requestId = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    res.setHeader("x-content-type-options", "nosniff");
+    // While draining, close each connection after its response so keep-alive clients reconnect elsewhere.
+    if (!deps.isReady()) res.setHeader("connection", "close");
+    metrics.requestsInFlight.inc();
+    res.once("close", () => {
+      metrics.requestsInFlight.dec();
+      const route: string = req.route?.path ?? UNMATCHED_ROUTE;
+      const method = methodLabel(req.method);
+      const durationMs = performance.now() - start;
+      if (!res.writableFinished) {
+        log.info({ requestId, method, route, durationMs }, "request aborted by the client");
+        return;
+      }
+      const statusCode = res.statusCode;
+      metrics.observeRequest(method, route, statusCode, durationMs / 1000);
+      if (statusCode >= 500)
+        log.error({ requestId, method, route, statusCode, durationMs }, "request failed");
+      else if (statusCode < 400 && QUIET_ROUTES.has(route))
+        log.debug({ requestId, method, route, statusCode, durationMs }, "request");
+      else log.info({ requestId, method, route, statusCode, durationMs }, "request");
+    });
+    next();
+  };
+}

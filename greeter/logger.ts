@@ -1,0 +1,22 @@
+/**
+ * Creates the greeter's pino logger: JSON lines on stdout. The destination is asynchronous (sonic-boom
+ * batches lines written while a write is pending), which keeps the per-request access log off the hot path
+ * under load; main.ts flushes it synchronously before exiting so no line is lost on shutdown.
+ */
+import { type DestinationStream, type Logger, pino } from "pino";
+import type { LogLevel } from "./config.ts";
+
+export type { Logger };
+
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "greeter" },
+      // ISO time is what log pipelines (Loki, Elasticsearch) parse without configuration.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

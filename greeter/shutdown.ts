@@ -1,0 +1,62 @@
+/**
+ * Graceful shutdown. On the first SIGTERM or SIGINT: readiness fails at once (beginDrain), the server stops
+ * accepting connections and closes idle keep-alive ones, in-flight requests finish, then exit(0). If they
+ * have not finished within drainTimeoutMs, the remaining connections are cut and exit(1). A second signal
+ * exits at once with 1. A crash (uncaught exception, unhandled rejection) is logged and exits 1 without
+ * draining, since the process state is unknown.
+ */
+import type { Server } from "node:http";
+import type { Logger } from "pino";
+
+export type ShutdownOptions = {
+  server: Server;
+  log: Logger;
+  drainTimeoutMs: number;
+  beginDrain: () => void;
+  exit: (code: number) => void;
+};
+
+export function installShutdown(options: ShutdownOptions): { uninstall: () => void } {
+  const { server, log, drainTimeoutMs, beginDrain, exit } = options;
+  let draining = false;
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (draining) {
+      log.warn({ signal }, "second signal during drain: exiting now");
+      exit(1);
+      return;
+    }
+    draining = true;
+    beginDrain();
+    log.info({ signal, drainTimeoutMs }, "shutting down: readiness failed, draining in-flight requests");
+    const timer = setTimeout(() => {
+      log.warn({ drainTimeoutMs }, "drain timeout: cutting the remaining connections");
+      server.closeAllConnections();
+      exit(1);
+    }, drainTimeoutMs);
+    timer.unref();
+    server.close((err) => {
+      clearTimeout(timer);
+      if (err) log.error({ err }, "closing the server failed");
+      else log.info("drained: all requests finished");
+      exit(err ? 1 : 0);
+    });
+  };
+  const onCrash = (err: unknown) => {
+    log.fatal({ err }, "crashed");
+    exit(1);
+  };
+
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+  return {
+    uninstall() {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      process.off("uncaughtException", onCrash);
+      process.off("unhandledRejection", onCrash);
+    },
+  };
+}
