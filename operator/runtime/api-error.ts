@@ -1,0 +1,35 @@
+/**
+ * ApiError is a non-2xx answer from the API server, carrying the HTTP code and the Status reason
+ * ("NotFound", "Conflict", "Gone", ...) so callers branch on those, never on message text.
+ */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly status: unknown;
+
+  constructor(code: number, reason: string, message: string, status?: unknown) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.reason = reason;
+    this.status = status;
+  }
+
+  static fromStatus(code: number, body: unknown, fallback: string): ApiError {
+    const s = (typeof body === "object" && body !== null ? body : {}) as {
+      reason?: unknown;
+      message?: unknown;
+    };
+    const reason = typeof s.reason === "string" && s.reason !== "" ? s.reason : `HTTP${code}`;
+    const message = typeof s.message === "string" && s.message !== "" ? s.message : fallback;
+    return new ApiError(code, reason, `${code} ${reason}: ${message}`, body);
+  }
+}
+
+export function isApiError(err: unknown, code?: number): err is ApiError {
+  return err instanceof ApiError && (code === undefined || err.code === code);
+}
+
+export const isNotFound = (err: unknown): boolean => isApiError(err, 404);
+export const isConflict = (err: unknown): boolean => isApiError(err, 409);
+export const isGone = (err: unknown): boolean => isApiError(err, 410);

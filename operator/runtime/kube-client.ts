@@ -1,0 +1,149 @@
+/**
+ * KubeClient sends every request the operator makes to the API server. It takes cluster address and
+ * credentials from a client-node KubeConfig (tokens are re-read per request, so exec plugins and rotated
+ * service-account tokens keep working) but keeps one pooled undici connection per client: client-node
+ * 2.0's generated APIs build a new dispatcher per request. One choke point also means one metrics hook
+ * for lists, watches, applies and deletes alike.
+ */
+import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { Agent, type Dispatcher, request } from "undici";
+import { ApiError } from "./api-error.ts";
+import { noRestClientMetrics, type RestClientMetrics } from "./rest-client-metrics.ts";
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  method: Method;
+  path: string;
+  query?: Query;
+  body?: unknown;
+  /** Defaults to application/json when there is a body. */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Whole-request timeout for non-streaming calls; default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface KubeClientOptions {
+  metrics?: RestClientMetrics;
+  userAgent?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class KubeClient {
+  readonly #kc: KubeConfig;
+  readonly #server: string;
+  readonly #agent: Dispatcher | undefined;
+  readonly #metrics: RestClientMetrics;
+  readonly #userAgent: string;
+
+  constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.#kc = kc;
+    this.#server = cluster.server.replace(/\/+$/, "");
+    // A proxy needs client-node's own dispatcher (taken per request below); everything else shares one pool.
+    this.#agent = cluster.proxyUrl
+      ? undefined
+      : new Agent({ connect: tlsOptions(kc), keepAliveTimeout: 30_000 });
+    this.#metrics = options.metrics ?? noRestClientMetrics;
+    this.#userAgent = options.userAgent ?? "greeter-operator";
+  }
+
+  /** Sends one request and returns the decoded JSON body; throws ApiError on a non-2xx answer. */
+  async request<T = unknown>(opts: RequestOptions): Promise<T> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const res = await this.#send(opts, signal, false);
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw ApiError.fromStatus(res.statusCode, parseJson(text), text.slice(0, 300));
+    return (text === "" ? undefined : JSON.parse(text)) as T;
+  }
+
+  /**
+   * Opens a streaming GET (a watch) and returns its body once the server answered 200. No timeout applies
+   * to the body: the caller owns liveness (see Watcher) and ends the stream through `signal`.
+   */
+  async stream(path: string, query: Query, signal: AbortSignal): Promise<Readable> {
+    const res = await this.#send({ method: "GET", path, query }, signal, true);
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => "");
+      throw ApiError.fromStatus(res.statusCode, parseJson(text), text.slice(0, 300));
+    }
+    return res.body;
+  }
+
+  async close(): Promise<void> {
+    await this.#agent?.close();
+  }
+
+  async #send(
+    opts: RequestOptions,
+    signal: AbortSignal,
+    streaming: boolean,
+  ): Promise<Dispatcher.ResponseData> {
+    const url = new URL(this.#server + opts.path);
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.#kc.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = {
+      ...ctx.getHeaders(),
+      "user-agent": this.#userAgent,
+      accept: "application/json",
+    };
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+      headers["content-type"] = opts.contentType ?? "application/json";
+    }
+    const started = performance.now();
+    try {
+      const res = await request(url, {
+        method: opts.method,
+        headers,
+        body,
+        signal,
+        dispatcher: this.#agent ?? (ctx.getDispatcher() as Dispatcher | undefined),
+        // Watches are kept alive by the watcher's own inactivity timer, not by undici's.
+        bodyTimeout: streaming ? 0 : DEFAULT_TIMEOUT_MS,
+        headersTimeout: DEFAULT_TIMEOUT_MS,
+      });
+      this.#metrics.observe(opts.method, String(res.statusCode), (performance.now() - started) / 1000);
+      return res;
+    } catch (err) {
+      this.#metrics.observe(opts.method, "<error>", (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** TLS material from the kubeconfig, read once: the same fields client-node uses, for our shared pool. */
+function tlsOptions(kc: KubeConfig): Record<string, unknown> {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  const read = (file?: string, data?: string) =>
+    data ? Buffer.from(data, "base64") : file ? readFileSync(file) : undefined;
+  const opts: Record<string, unknown> = {};
+  const ca = read(cluster?.caFile, cluster?.caData);
+  const cert = read(user?.certFile, user?.certData);
+  const key = read(user?.keyFile, user?.keyData);
+  if (ca) opts.ca = ca;
+  if (cert) opts.cert = cert;
+  if (key) opts.key = key;
+  if (cluster?.skipTLSVerify) opts.rejectUnauthorized = false;
+  if (cluster?.tlsServerName) opts.servername = cluster.tlsServerName;
+  return opts;
+}
