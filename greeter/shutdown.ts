@@ -8,6 +8,8 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 
+const IDLE_SWEEP_MS = 50;
+
 export type ShutdownOptions = {
   server: Server;
   log: Logger;
@@ -35,8 +37,13 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
       exit(1);
     }, drainTimeoutMs);
     timer.unref();
+    // close() only closes connections idle right now; a keep-alive connection whose request finishes later
+    // would otherwise linger until its keep-alive timeout. Sweep those as they become idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    sweep.unref();
     server.close((err) => {
       clearTimeout(timer);
+      clearInterval(sweep);
       if (err) log.error({ err }, "closing the server failed");
       else log.info("drained: all requests finished");
       exit(err ? 1 : 0);

@@ -1,0 +1,102 @@
+import { once } from "node:events";
+import { connect, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ChildGreeter, startChildGreeter, waitForLog } from "../test/support/greeter-server.ts";
+import { sampleValue, scrape } from "../test/support/prom-text.ts";
+
+const children: ChildGreeter[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill("SIGKILL");
+});
+
+async function start(env: Record<string, string> = {}) {
+  const greeter = await startChildGreeter(env);
+  children.push(greeter);
+  return greeter;
+}
+
+/** Opens a raw connection and sends `text`, so a test controls exactly how much of a request has arrived. */
+async function rawRequest(port: number, text: string) {
+  const socket: Socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  let response = "";
+  socket.setEncoding("utf8").on("data", (chunk: string) => {
+    response += chunk;
+  });
+  const ended = once(socket, "close").then(() => response);
+  socket.write(text);
+  return { socket, ended };
+}
+
+const BODY = '{"name":"Zoë"}';
+const SLOW_POST_HEAD = `POST /echo-name HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\n\r\n`;
+
+/** Starts a greeting whose body is held back, and waits until the server counts it in flight. */
+async function startSlowGreeting(greeter: { port: number; url: string }) {
+  const request = await rawRequest(greeter.port, `${SLOW_POST_HEAD}{"name":`);
+  await expect.poll(async () => sampleValue(await scrape(greeter.url), "http_requests_in_flight")).toBe(2);
+  return {
+    ...request,
+    finish: () => request.socket.write(Buffer.from(BODY).subarray(Buffer.byteLength('{"name":'))),
+  };
+}
+
+describe("graceful shutdown of node greeter/main.ts", () => {
+  it("on SIGTERM fails readiness, finishes the in-flight request, then exits 0", async () => {
+    const greeter = await start({ DRAIN_TIMEOUT_MS: "60000" });
+    const slow = await startSlowGreeting(greeter);
+    // A readiness probe whose headers are still arriving when the signal comes.
+    const probe = await rawRequest(greeter.port, "GET /readyz HTTP/1.1\r\nHost: t\r\n");
+
+    greeter.child.kill("SIGTERM");
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+
+    probe.socket.write("\r\n");
+    const probeResponse = await probe.ended;
+    expect(probeResponse).toMatch(/^HTTP\/1\.1 503 /);
+    expect(probeResponse).toContain("shutting down");
+
+    // New connections are refused.
+    await expect(fetch(`${greeter.url}/healthz`)).rejects.toThrow();
+
+    slow.finish();
+    const response = await slow.ended;
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toContain('{"message":"Hello, Zoë"}');
+
+    expect(await greeter.exited).toBe(0);
+    expect(greeter.logs.map((l) => l.msg)).toContain("drained: all requests finished");
+  });
+
+  it("does not wait for idle keep-alive connections", async () => {
+    const greeter = await start({ DRAIN_TIMEOUT_MS: "60000" });
+    const idle = await rawRequest(greeter.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    greeter.child.kill("SIGTERM");
+    expect(await greeter.exited).toBe(0);
+    expect(await idle.ended).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it("exits 0 on SIGINT too", async () => {
+    const greeter = await start();
+    greeter.child.kill("SIGINT");
+    expect(await greeter.exited).toBe(0);
+  });
+
+  it("cuts requests still running after DRAIN_TIMEOUT_MS and exits 1", async () => {
+    const greeter = await start({ DRAIN_TIMEOUT_MS: "200" });
+    const slow = await startSlowGreeting(greeter);
+    greeter.child.kill("SIGTERM");
+    expect(await greeter.exited).toBe(1);
+    expect(await slow.ended).toBe("");
+    expect(greeter.logs.find((l) => l.msg.startsWith("drain timeout"))?.level).toBe("warn");
+  });
+
+  it("exits at once on a second signal", async () => {
+    const greeter = await start({ DRAIN_TIMEOUT_MS: "60000" });
+    await startSlowGreeting(greeter);
+    greeter.child.kill("SIGTERM");
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+    greeter.child.kill("SIGTERM");
+    expect(await greeter.exited).toBe(1);
+  });
+});

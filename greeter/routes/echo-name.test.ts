@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestGreeter, type TestGreeter } from "../../test/support/greeter-server.ts";
+import { problemBody } from "../../test/support/problem.ts";
+
+let greeter: TestGreeter;
+beforeAll(async () => {
+  greeter = await startTestGreeter();
+});
+afterAll(() => greeter.close());
+
+const postJson = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${greeter.url}/echo-name`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe("POST /echo-name", () => {
+  it("greets a name sent as JSON", async () => {
+    const res = await postJson({ name: "Alice" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(await res.json()).toEqual({ message: "Hello, Alice" });
+  });
+
+  it("greets a name sent as a form field", async () => {
+    const res = await fetch(`${greeter.url}/echo-name`, {
+      method: "POST",
+      body: new URLSearchParams({ name: "Bob" }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ message: "Hello, Bob" });
+  });
+
+  it("greets a name sent as the name query parameter", async () => {
+    const res = await fetch(`${greeter.url}/echo-name?name=Carol`, { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ message: "Hello, Carol" });
+  });
+
+  it("prefers the body's name over the query's", async () => {
+    const res = await fetch(`${greeter.url}/echo-name?name=Query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "Body" }),
+    });
+    expect(await res.json()).toEqual({ message: "Hello, Body" });
+  });
+
+  it.each(["Zoë", "李雷", "Ayşe", "Ñandú 🦜"])(
+    "greets the unicode name %s in all three forms",
+    async (name) => {
+      expect(await (await postJson({ name })).json()).toEqual({ message: `Hello, ${name}` });
+      const form = await fetch(`${greeter.url}/echo-name`, {
+        method: "POST",
+        body: new URLSearchParams({ name }),
+      });
+      expect(await form.json()).toEqual({ message: `Hello, ${name}` });
+      const query = await fetch(`${greeter.url}/echo-name?${new URLSearchParams({ name })}`, {
+        method: "POST",
+      });
+      expect(await query.json()).toEqual({ message: `Hello, ${name}` });
+    },
+  );
+
+  it("answers text/plain when the client asks for it", async () => {
+    const res = await postJson({ name: "Zoë" }, { accept: "text/plain" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(await res.text()).toBe("Hello, Zoë");
+  });
+
+  it("answers JSON when the client accepts anything or prefers JSON", async () => {
+    for (const accept of ["*/*", "application/json", "text/plain;q=0.5, application/json", "image/png"]) {
+      const res = await postJson({ name: "Dan" }, { accept });
+      expect(res.headers.get("content-type"), accept).toBe("application/json; charset=utf-8");
+    }
+  });
+
+  it("trims the name", async () => {
+    expect(await (await postJson({ name: "  \t Eve  " })).json()).toEqual({ message: "Hello, Eve" });
+  });
+
+  it("inserts the name literally, even when it looks like a template", async () => {
+    expect(await (await postJson({ name: "$& {name}" })).json()).toEqual({ message: "Hello, $& {name}" });
+  });
+});
+
+describe("name limits", () => {
+  it("accepts a name of exactly the maximum length, counted in characters not bytes", async () => {
+    // 256 CJK characters are 768 UTF-8 bytes: still inside the default 1 KiB body limit.
+    const name = "李".repeat(256);
+    expect(await (await postJson({ name })).json()).toEqual({ message: `Hello, ${name}` });
+  });
+
+  it("rejects a name one character over the maximum", async () => {
+    const res = await postJson({ name: "a".repeat(257) });
+    expect(res.status).toBe(400);
+    expect((await problemBody(res)).detail).toBe("The name must be at most 256 characters.");
+  });
+
+  it.each([
+    ["a missing name", {}, "A name is required"],
+    ["an empty name", { name: "" }, "must not be empty"],
+    ["a blank name", { name: "   " }, "must not be empty"],
+    ["a number", { name: 42 }, "must be a single string"],
+    ["a list", { name: ["a", "b"] }, "must be a single string"],
+    ["null", { name: null }, "must be a single string"],
+    ["a newline inside", { name: "Al\nice" }, "control characters"],
+    ["a NUL inside", { name: "Al\u0000ice" }, "control characters"],
+    ["an escape sequence", { name: "\u001b[31mred" }, "control characters"],
+    ["a line separator", { name: "a\u2028b" }, "control characters"],
+    ["a lone surrogate", { name: "a\ud800b" }, "valid Unicode"],
+  ])("rejects %s with 400", async (_what, body, detail) => {
+    const res = await postJson(body);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await problemBody(res);
+    expect(problem).toMatchObject({ type: "about:blank", title: "Bad Request", status: 400 });
+    expect(problem.detail).toContain(detail);
+  });
+
+  it("rejects a repeated query parameter", async () => {
+    const res = await fetch(`${greeter.url}/echo-name?name=a&name=b`, { method: "POST" });
+    expect(res.status).toBe(400);
+    expect((await problemBody(res)).detail).toBe("The name must be a single string.");
+  });
+});
+
+describe("configured greeter", () => {
+  it("uses GREETING and NAME_MAX_LENGTH", async () => {
+    const custom = await startTestGreeter({
+      GREETING: "¡Hola, {name}! Bienvenido, {name}.",
+      NAME_MAX_LENGTH: "3",
+    });
+    try {
+      const ok = await fetch(`${custom.url}/echo-name?name=Ana`, { method: "POST" });
+      expect(await ok.json()).toEqual({ message: "¡Hola, Ana! Bienvenido, Ana." });
+      const long = await fetch(`${custom.url}/echo-name?name=Anna`, { method: "POST" });
+      expect(long.status).toBe(400);
+      // Three emoji are six UTF-16 units but three characters.
+      const emoji = await fetch(`${custom.url}/echo-name?${new URLSearchParams({ name: "🦜🦜🦜" })}`, {
+        method: "POST",
+      });
+      expect(await emoji.json()).toEqual({ message: "¡Hola, 🦜🦜🦜! Bienvenido, 🦜🦜🦜." });
+    } finally {
+      await custom.close();
+    }
+  });
+});
