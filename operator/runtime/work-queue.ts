@@ -58,7 +58,10 @@ export class WorkQueue {
   /** Adds `key` after `delayMs`; if it is already waiting, the earlier deadline is kept. */
   addAfter(key: string, delayMs: number): void {
     if (this.#shuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
     const at = this.#now() + delayMs;
     const existing = this.#waiting.get(key);
     if (existing && existing.at <= at) return;

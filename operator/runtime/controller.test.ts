@@ -1,0 +1,196 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import pino from "pino";
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { Action, TerminalError } from "./action.ts";
+import { Controller, type EventSource, type ReconcileRequest } from "./controller.ts";
+import { createControllerMetrics } from "./controller-metrics.ts";
+import type { InformerHandlers } from "./informer.ts";
+import { DefaultRateLimiter } from "./rate-limiter.ts";
+import { Store } from "./store.ts";
+import { eventually } from "./testing/fake-api-server.ts";
+
+/** An informer stand-in fed by the test. */
+class MemorySource implements EventSource {
+  readonly store = new Store();
+  hasSynced = true;
+  readonly #handlers = new Set<InformerHandlers<KubernetesObject>>();
+  addHandlers(h: InformerHandlers<KubernetesObject>) {
+    this.#handlers.add(h);
+    return () => this.#handlers.delete(h);
+  }
+  put(obj: KubernetesObject) {
+    const old = this.store.set(obj);
+    for (const h of this.#handlers) old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj);
+  }
+  remove(obj: KubernetesObject) {
+    this.store.delete(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+    for (const h of this.#handlers) h.onDelete?.(obj);
+  }
+}
+
+const widget = (name: string): KubernetesObject => ({
+  apiVersion: "example.dev/v1",
+  kind: "Widget",
+  metadata: { name, namespace: "ns", uid: `uid-${name}` },
+});
+const child = (
+  name: string,
+  owner: string,
+  apiVersion = "example.dev/v2",
+  kind = "Widget",
+): KubernetesObject => ({
+  metadata: {
+    name,
+    namespace: "ns",
+    ownerReferences: [{ apiVersion, kind, name: owner, uid: `uid-${owner}`, controller: true }],
+  },
+});
+
+const silent = pino({ level: "silent" });
+const fastRetries = () => new DefaultRateLimiter({ backoff: { baseMs: 1, maxMs: 4, jitter: 0 }, burst: 1e6 });
+
+function setup(reconcile: (req: ReconcileRequest) => Promise<Action>, workers = 2) {
+  const primary = new MemorySource();
+  const children = new MemorySource();
+  const registry = new Registry();
+  const controller = new Controller({
+    name: "widget",
+    log: silent,
+    workers,
+    rateLimiter: fastRetries,
+    metrics: createControllerMetrics(registry),
+    shutdownTimeoutMs: 50,
+  })
+    .for(primary)
+    .owns(children, { group: "example.dev", kind: "Widget" });
+  const stop = new AbortController();
+  const running = controller.run(reconcile, stop.signal);
+  return { primary, children, registry, stop, running };
+}
+
+describe("Controller", () => {
+  it("reconciles existing objects on start and an owner when its child changes or goes", async () => {
+    const seen: string[] = [];
+    const primary = new MemorySource();
+    primary.put(widget("a"));
+    const children = new MemorySource();
+    const stop = new AbortController();
+    const running = new Controller({ name: "w", log: silent })
+      .for(primary)
+      .owns(children, { group: "example.dev", kind: "Widget" })
+      .run(async ({ key }) => {
+        seen.push(key);
+        return Action.awaitChange();
+      }, stop.signal);
+    await eventually(() => seen.length === 1, "the initial reconcile");
+    children.put(child("a-deploy", "a"));
+    await eventually(() => seen.length === 2, "the reconcile for the child");
+    children.put(child("foreign", "a", "other.dev/v1"));
+    children.put(child("b-deploy", "b"));
+    await eventually(() => seen.length === 3, "the reconcile for b");
+    children.remove(child("a-deploy", "a"));
+    await eventually(() => seen.length === 4, "the reconcile for the deleted child");
+    stop.abort();
+    await running;
+    expect(seen).toEqual(["ns/a", "ns/a", "ns/b", "ns/a"]);
+  });
+
+  it("never reconciles one key concurrently, even with many workers and many events", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let calls = 0;
+    const { primary, stop, running } = setup(async () => {
+      inFlight++;
+      calls++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return Action.awaitChange();
+    }, 4);
+    for (let i = 0; i < 50; i++) {
+      primary.put({ ...widget("a"), metadata: { ...widget("a").metadata, resourceVersion: `${i}` } });
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await eventually(() => inFlight === 0 && calls > 1, "quiet");
+    stop.abort();
+    await running;
+    expect(maxInFlight).toBe(1);
+    expect(calls).toBeLessThan(50);
+  });
+
+  it("retries errors with backoff until success, and never retries a TerminalError", async () => {
+    const attempts: Record<string, number> = {};
+    const { primary, registry, stop, running } = setup(async ({ key }) => {
+      attempts[key] = (attempts[key] ?? 0) + 1;
+      if (key === "ns/flaky" && (attempts[key] ?? 0) < 3) throw new Error("API hiccup");
+      if (key === "ns/bad") throw new TerminalError("spec can never work");
+      return Action.awaitChange();
+    });
+    primary.put(widget("flaky"));
+    primary.put(widget("bad"));
+    await eventually(() => attempts["ns/flaky"] === 3, "the flaky key to succeed");
+    stop.abort();
+    await running;
+    expect(attempts["ns/bad"]).toBe(1);
+    const text = await registry.metrics();
+    expect(text).toContain('controller_runtime_reconcile_total{controller="widget",result="error"} 3');
+    expect(text).toContain('controller_runtime_reconcile_total{controller="widget",result="success"} 1');
+    expect(text).toContain('controller_runtime_terminal_reconcile_errors_total{controller="widget"} 1');
+    expect(text).toContain('controller_runtime_max_concurrent_reconciles{controller="widget"} 2');
+  });
+
+  it("requeues after the requested delay", async () => {
+    let calls = 0;
+    const { primary, stop, running } = setup(async () => {
+      calls++;
+      return calls < 3 ? Action.requeueAfter(5) : Action.awaitChange();
+    });
+    primary.put(widget("a"));
+    await eventually(() => calls === 3, "three reconciles");
+    stop.abort();
+    await running;
+  });
+
+  it("on stop, lets an in-flight reconcile finish, then stops taking work", async () => {
+    let release: () => void = () => {};
+    let finished = false;
+    const started: string[] = [];
+    const { primary, stop, running } = setup(async ({ key }) => {
+      started.push(key);
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      finished = true;
+      return Action.awaitChange();
+    }, 1);
+    primary.put(widget("a"));
+    await eventually(() => started.length === 1, "the first reconcile");
+    primary.put(widget("b"));
+    stop.abort();
+    release();
+    await running;
+    expect(finished).toBe(true);
+    expect(started).toEqual(["ns/a"]);
+  });
+
+  it("aborts a reconcile still running after the shutdown timeout", async () => {
+    let aborted = false;
+    let started = false;
+    const { primary, stop, running } = setup(
+      ({ signal }) =>
+        new Promise((resolve) => {
+          started = true;
+          signal.addEventListener("abort", () => {
+            aborted = true;
+            resolve(Action.awaitChange());
+          });
+        }),
+    );
+    primary.put(widget("stuck"));
+    await eventually(() => started, "the reconcile to start");
+    stop.abort();
+    await running;
+    expect(aborted).toBe(true);
+  });
+});
