@@ -4,8 +4,27 @@
  * pure: no I/O, no clock (ctx.now), no randomness. It never throws on user input: an invalid spec is a Degraded
  * status, not an error.
  */
-import type { Greeter, GreeterStatus } from "../api/v1alpha1/greeter.ts";
-import type { EventSpec, ObservedChildren, Plan, ReconcileContext } from "./types.ts";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { ConditionType, Reason } from "../api/v1alpha1/conditions.ts";
+import {
+  GREETER_NAME_PATTERN,
+  type Greeter,
+  type GreeterStatus,
+  MAX_GREETER_NAME_LENGTH,
+  parseGreeterSpec,
+} from "../api/v1alpha1/greeter.ts";
+import { needsApply } from "./compare.ts";
+import { mergeConditions, withTransitionTime } from "./conditions.ts";
+import { desiredDeployment } from "./desired/deployment.ts";
+import { describeController, isControlledBy } from "./desired/owner.ts";
+import { desiredService, serviceUrl } from "./desired/service.ts";
+import { desiredServiceMonitor } from "./desired/service-monitor.ts";
+import { childEvent, refTo, transitionEvents, truncate } from "./events.ts";
+import { childSelector, selectorString } from "./names.ts";
+import { podFailure } from "./pod-failures.ts";
+import { rolloutState } from "./rollout.ts";
+import { type Findings, greeterConditions, type MonitoringState } from "./status.ts";
+import type { EventSpec, ObjectRef, ObservedChildren, Plan, ReconcileContext } from "./types.ts";
 
 export type {
   EventSpec,
@@ -16,38 +35,218 @@ export type {
   ServiceMonitor,
 } from "./types.ts";
 
+/** Maps and lists only the operator writes: a key removed from the spec must be removed from the child. */
+const DEPLOYMENT_EXACT_PATHS = [
+  "spec.template.spec.nodeSelector",
+  "spec.template.spec.tolerations",
+  "spec.template.spec.affinity",
+  "spec.template.spec.containers[0].resources.requests",
+  "spec.template.spec.containers[0].resources.limits",
+];
+const SERVICE_MONITOR_EXACT_PATHS = ["metadata.labels"];
+
+type Child = {
+  desired: KubernetesObject;
+  observed: KubernetesObject | undefined;
+  exactPaths: readonly string[];
+};
+
 export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, ctx: ReconcileContext): Plan {
-  void greeter;
-  void observed;
-  void ctx;
-  throw new Error("not implemented yet");
+  const previous = greeter.status ?? {};
+  // Being deleted: the garbage collector removes the children; nothing to add.
+  if (greeter.metadata.deletionTimestamp) return { apply: [], delete: [], status: previous, events: [] };
+
+  const name = greeter.metadata.name ?? "";
+  const generation = greeter.metadata.generation ?? 0;
+  const base: GreeterStatus = {
+    observedGeneration: generation,
+    replicas: observed.deployment?.status?.replicas ?? 0,
+    readyReplicas: observed.deployment?.status?.readyReplicas ?? 0,
+    selector: selectorString(childSelector(name)),
+  };
+
+  const parsed = parseGreeterSpec(greeter.spec);
+  const nameProblem = invalidName(name);
+  if (!parsed.ok || nameProblem) {
+    const findings: Findings = {
+      generation,
+      paused: false,
+      invalidSpec: nameProblem ?? (parsed.ok ? "" : parsed.message),
+      desiredReplicas: 0,
+      deploymentApplying: false,
+      serviceAvailable: false,
+      conflicts: [],
+      monitoring: { kind: "disabled" },
+    };
+    return finish(greeter, { ...base, url: previous.url }, findings, [], [], [], ctx.now);
+  }
+  const spec = parsed.spec;
+  const status: GreeterStatus = { ...base, url: serviceUrl(greeter, spec) };
+
+  const conflicts: string[] = [];
+  const ownedOrConflict = (obs: KubernetesObject | undefined, kind: string) => {
+    if (obs === undefined || isControlledBy(obs, greeter)) return { mine: obs, conflict: false };
+    conflicts.push(
+      `${kind} ${obs.metadata?.namespace}/${obs.metadata?.name} already exists and is not controlled by this Greeter (controller: ${describeController(obs)})`,
+    );
+    return { mine: undefined, conflict: true };
+  };
+  const deployment = ownedOrConflict(observed.deployment, "Deployment");
+  const service = ownedOrConflict(observed.service, "Service");
+
+  const children: Child[] = [];
+  if (!deployment.conflict) {
+    children.push({
+      desired: desiredDeployment(greeter, spec, ctx.defaultImage),
+      observed: deployment.mine,
+      exactPaths: DEPLOYMENT_EXACT_PATHS,
+    });
+  }
+  if (!service.conflict)
+    children.push({ desired: desiredService(greeter, spec), observed: service.mine, exactPaths: [] });
+
+  const deletes: ObjectRef[] = [];
+  let monitoring: MonitoringState;
+  const sm = observed.serviceMonitor;
+  const smIsMine = sm !== undefined && isControlledBy(sm, greeter);
+  if (!spec.monitoring.enabled) {
+    monitoring = { kind: "disabled" };
+    if (sm && smIsMine) deletes.push(refTo(sm));
+  } else if (!observed.serviceMonitorCrdInstalled) {
+    monitoring = { kind: "unavailable" };
+  } else if (sm && !smIsMine) {
+    monitoring = {
+      kind: "conflict",
+      message: `ServiceMonitor ${sm.metadata?.namespace}/${sm.metadata?.name} already exists and is not controlled by this Greeter (controller: ${describeController(sm)})`,
+    };
+  } else {
+    monitoring = spec.paused && !sm ? { kind: "missing-paused" } : { kind: "ready" };
+    children.push({
+      desired: desiredServiceMonitor(greeter, spec),
+      observed: smIsMine ? sm : undefined,
+      exactPaths: SERVICE_MONITOR_EXACT_PATHS,
+    });
+  }
+
+  const apply = spec.paused ? [] : children.filter((c) => needsApply(c.desired, c.observed, c.exactPaths));
+  const deleted = spec.paused ? [] : deletes;
+  const applying = (kind: string) => apply.some((c) => c.desired.kind === kind);
+  const deploymentApplying = applying("Deployment");
+
+  const findings: Findings = {
+    generation,
+    paused: spec.paused,
+    desiredReplicas: spec.replicas,
+    rollout:
+      deployment.mine && !deploymentApplying ? rolloutState(deployment.mine, spec.replicas) : undefined,
+    deploymentApplying,
+    serviceAvailable: service.mine !== undefined || applying("Service"),
+    conflicts,
+    podFailure: podFailure(observed.pods),
+    monitoring,
+  };
+  const childEvents = [
+    ...apply.map((c) => childEvent(c.observed ? "Updated" : "Created", refTo(c.desired))),
+    ...deleted.map((ref) => childEvent("Deleted", ref)),
+  ];
+  return finish(
+    greeter,
+    status,
+    findings,
+    apply.map((c) => c.desired),
+    deleted,
+    childEvents,
+    ctx.now,
+  );
 }
 
-/** The status to write when applying or deleting `childKind` failed: Degraded=True, reason ApplyFailed. */
+function finish(
+  greeter: Greeter,
+  status: GreeterStatus,
+  findings: Findings,
+  apply: KubernetesObject[],
+  deletes: ObjectRef[],
+  childEvents: EventSpec[],
+  now: Date,
+): Plan {
+  const previous = greeter.status?.conditions;
+  const conditions = mergeConditions(previous, greeterConditions(findings), now);
+  const next: GreeterStatus = { ...status, conditions };
+  if (next.url === undefined) delete next.url;
+  return {
+    apply,
+    delete: deletes,
+    status: next,
+    events: [...childEvents, ...transitionEvents(previous, conditions)],
+  };
+}
+
+function invalidName(name: string): string | undefined {
+  if (name.length <= MAX_GREETER_NAME_LENGTH && new RegExp(GREETER_NAME_PATTERN).test(name)) return undefined;
+  return `metadata.name ${JSON.stringify(name)} must be a DNS-1035 label: it names the Greeter's Service`;
+}
+
+/**
+ * The status to write when applying or deleting `childKind` failed: Degraded=True, reason ApplyFailed, and
+ * Ready=False. Pass the Greeter's current status as `previous` so a failure that persists keeps its
+ * lastTransitionTime.
+ */
 export function statusAfterApplyFailure(
   status: GreeterStatus,
   childKind: string,
   message: string,
   now: Date,
+  previous?: GreeterStatus,
 ): GreeterStatus {
-  void status;
-  void childKind;
-  void message;
-  void now;
-  throw new Error("not implemented yet");
+  const prior = previous?.conditions ?? status.conditions;
+  const generation = status.observedGeneration;
+  const note = truncate(`applying the ${childKind} failed: ${message}`);
+  const failed = [
+    { type: ConditionType.Degraded, status: "True" as const, reason: Reason.ApplyFailed, message: note },
+    ...(findStatus(status, ConditionType.Ready) === "True"
+      ? [{ type: ConditionType.Ready, status: "False" as const, reason: Reason.ApplyFailed, message: note }]
+      : []),
+  ].map((c) => withTransitionTime(prior, { ...c, observedGeneration: generation }, now));
+  const types = new Set(failed.map((c) => c.type));
+  const conditions = (status.conditions ?? []).map((c) =>
+    types.has(c.type) ? (failed.find((f) => f.type === c.type) ?? c) : c,
+  );
+  for (const c of failed) if (!conditions.some((x) => x.type === c.type)) conditions.push(c);
+  return { ...status, conditions };
+}
+
+function findStatus(status: GreeterStatus, type: string): string | undefined {
+  return status.conditions?.find((c) => c.type === type)?.status;
 }
 
 /** The Warning Event to record with statusAfterApplyFailure. */
 export function applyFailureEvent(childKind: string, childName: string, message: string): EventSpec {
-  void childKind;
-  void childName;
-  void message;
-  throw new Error("not implemented yet");
+  return {
+    type: "Warning",
+    reason: Reason.ApplyFailed,
+    action: "Apply",
+    note: truncate(`applying ${childKind} ${childName} failed: ${message}`),
+  };
 }
 
 /** False when next equals old on every field (lastTransitionTime included), so an idle operator writes nothing. */
 export function statusNeedsWrite(old: GreeterStatus | undefined, next: GreeterStatus): boolean {
-  void old;
-  void next;
-  throw new Error("not implemented yet");
+  return canonical(old ?? {}) !== canonical(next);
+}
+
+function canonical(status: GreeterStatus): string {
+  const sorted = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (typeof v === "object" && v !== null) {
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([, x]) => x !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, x]) => [k, sorted(x)]),
+      );
+    }
+    return v;
+  };
+  const conditions = [...(status.conditions ?? [])].sort((a, b) => (a.type < b.type ? -1 : 1));
+  return JSON.stringify(sorted({ ...status, conditions }));
 }

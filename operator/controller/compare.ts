@@ -1,0 +1,107 @@
+/**
+ * needsApply decides whether a desired child differs from the observed one on the fields the operator owns.
+ * The observed object carries server defaults (strategy, imagePullPolicy, clusterIP, …), so desired is compared
+ * as a subset of observed, with quantities compared by value ("0.5" == "500m"). Two checks catch fields the
+ * operator must remove, which a subset test cannot see: fields our field manager owns (managedFields) that are
+ * no longer desired, and maps/lists that only the operator writes (exactPaths), for caches that strip managedFields.
+ */
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { FIELD_MANAGER } from "../api/v1alpha1/constants.ts";
+import { quantitiesEqual } from "../api/v1alpha1/quantity.ts";
+
+type Json = unknown;
+const isObject = (v: Json): v is Record<string, Json> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const QUANTITY_PATH = /(^|\.)resources\.(requests|limits)\.[^.[\]]+$/;
+
+/** True when every field of desired is present in observed with an equal value. Lists must match in length. */
+export function isSubset(desired: Json, observed: Json, path = ""): boolean {
+  if (QUANTITY_PATH.test(path) && quantitiesEqual(desired, observed)) return true;
+  if (Array.isArray(desired)) {
+    return (
+      Array.isArray(observed) &&
+      desired.length === observed.length &&
+      desired.every((item, i) => isSubset(item, observed[i], `${path}[${i}]`))
+    );
+  }
+  if (isObject(desired)) {
+    if (!isObject(observed)) return false;
+    return Object.entries(desired).every(
+      ([key, value]) => value === undefined || isSubset(value, observed[key], path ? `${path}.${key}` : key),
+    );
+  }
+  return desired === observed;
+}
+
+/** The value at a dotted path with [i] indexes, e.g. "spec.template.spec.containers[0].resources". */
+export function valueAt(obj: Json, path: string): Json {
+  let current = obj;
+  for (const part of path.split(/\.|(?=\[)/)) {
+    const index = /^\[(\d+)\]$/.exec(part);
+    if (index) current = Array.isArray(current) ? current[Number(index[1])] : undefined;
+    else current = isObject(current) ? current[part] : undefined;
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
+const isEmpty = (v: Json) =>
+  v === undefined ||
+  v === null ||
+  (Array.isArray(v) && v.length === 0) ||
+  (isObject(v) && Object.keys(v).length === 0);
+
+/** True when observed has something at path that desired no longer has (a removed key or a whole map/list). */
+function hasUndesiredAt(desired: Json, observed: Json, path: string): boolean {
+  const want = valueAt(desired, path);
+  const have = valueAt(observed, path);
+  if (isEmpty(want)) return !isEmpty(have);
+  if (isObject(want) && isObject(have)) return Object.keys(have).some((k) => !(k in want));
+  return false;
+}
+
+/** True when our field manager's managedFields entry lists a field that desired no longer sets. */
+export function ownsUndesiredFields(
+  observed: KubernetesObject,
+  desired: Json,
+  manager = FIELD_MANAGER,
+): boolean {
+  const entry = observed.metadata?.managedFields?.find(
+    (e) => e.manager === manager && e.operation === "Apply" && !e.subresource,
+  );
+  return isObject(entry?.fieldsV1) && ownedNotIn(entry.fieldsV1, desired);
+}
+
+function ownedNotIn(fields: Record<string, Json>, desired: Json): boolean {
+  for (const [key, sub] of Object.entries(fields)) {
+    const nested = isObject(sub) ? sub : {};
+    if (key.startsWith("f:")) {
+      const name = key.slice(2);
+      if (!isObject(desired) || desired[name] === undefined) return true;
+      if (ownedNotIn(nested, desired[name])) return true;
+    } else if (key.startsWith("k:")) {
+      const keyFields = JSON.parse(key.slice(2)) as Record<string, Json>;
+      const item = Array.isArray(desired)
+        ? desired.find(
+            (d) => isObject(d) && Object.entries(keyFields).every(([k, v]) => String(d[k]) === String(v)),
+          )
+        : undefined;
+      if (item === undefined || ownedNotIn(nested, item)) return true;
+    } else if (key.startsWith("v:")) {
+      const value = JSON.stringify(JSON.parse(key.slice(2)));
+      if (!Array.isArray(desired) || !desired.some((d) => JSON.stringify(d) === value)) return true;
+    }
+  }
+  return false;
+}
+
+export function needsApply(
+  desired: KubernetesObject,
+  observed: KubernetesObject | undefined,
+  exactPaths: readonly string[] = [],
+): boolean {
+  if (observed === undefined) return true;
+  if (!isSubset(desired, observed)) return true;
+  if (exactPaths.some((path) => hasUndesiredAt(desired, observed, path))) return true;
+  return ownsUndesiredFields(observed, desired);
+}

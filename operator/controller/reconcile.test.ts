@@ -1,0 +1,473 @@
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import type { Condition, Greeter, GreeterSpecInput, GreeterStatus } from "../api/v1alpha1/greeter.ts";
+import { reconcileGreeter, statusNeedsWrite } from "./reconcile.ts";
+import {
+  aGreeter,
+  aPod,
+  asServerReturns,
+  CTX,
+  foreign,
+  LATER,
+  NOW,
+  nothingObserved,
+  rolledOut,
+  type ServiceMonitor,
+  withRollout,
+} from "./testing/fixtures.ts";
+import type { ObservedChildren, Plan } from "./types.ts";
+
+const condition = (plan: Plan | GreeterStatus, type: string): Condition | undefined =>
+  ("status" in plan && typeof plan.status === "object"
+    ? (plan as Plan).status
+    : (plan as GreeterStatus)
+  ).conditions?.find((c) => c.type === type);
+const kinds = (plan: Plan) => plan.apply.map((o) => o.kind);
+
+/** Runs one reconcile from scratch and returns what the cluster would look like after it, all pods ready. */
+function converged(spec: GreeterSpecInput = {}, extra: Partial<ObservedChildren> = {}) {
+  const greeter = aGreeter(spec);
+  const first = reconcileGreeter(greeter, nothingObserved(extra), CTX);
+  const find = (kind: string) => first.apply.find((o) => o.kind === kind);
+  const deployment = rolledOut(asServerReturns(find("Deployment") as V1Deployment));
+  const observed: ObservedChildren = {
+    ...nothingObserved(extra),
+    deployment,
+    service: asServerReturns(find("Service") as V1Service),
+    serviceMonitor: find("ServiceMonitor")
+      ? asServerReturns(find("ServiceMonitor") as ServiceMonitor)
+      : undefined,
+  };
+  const afterApply = { ...greeter, status: first.status };
+  const settled = reconcileGreeter(afterApply, observed, { ...CTX, now: LATER });
+  return { greeter: { ...greeter, status: settled.status } as Greeter, observed, first, settled };
+}
+
+describe("a new Greeter", () => {
+  const plan = reconcileGreeter(aGreeter(), nothingObserved(), CTX);
+
+  it("creates its Deployment, Service and ServiceMonitor", () => {
+    expect(kinds(plan)).toEqual(["Deployment", "Service", "ServiceMonitor"]);
+    expect(plan.delete).toEqual([]);
+  });
+
+  it("records a Created event per child", () => {
+    expect(plan.events.filter((e) => e.reason === "Created").map((e) => e.related?.kind)).toEqual([
+      "Deployment",
+      "Service",
+      "ServiceMonitor",
+    ]);
+  });
+
+  it("is Progressing, not yet Ready, not Degraded", () => {
+    expect(condition(plan, "Ready")).toMatchObject({ status: "False", reason: "RolloutInProgress" });
+    expect(condition(plan, "Progressing")).toMatchObject({ status: "True", reason: "RolloutInProgress" });
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "False", reason: "AsExpected" });
+    expect(condition(plan, "MonitoringReady")).toMatchObject({ status: "True" });
+  });
+
+  it("reports the selector, the URL and the generation it acted on", () => {
+    expect(plan.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 0,
+      readyReplicas: 0,
+      selector:
+        "app.kubernetes.io/instance=hello,app.kubernetes.io/name=greeter,greeter.operator.dev/greeter=hello",
+      url: "http://hello.demo.svc.cluster.local:80",
+    });
+  });
+
+  it("stamps conditions with the reconcile time and the generation", () => {
+    for (const c of plan.status.conditions ?? []) {
+      expect(c.lastTransitionTime).toBe("2026-11-26T04:00:00Z");
+      expect(c.observedGeneration).toBe(1);
+    }
+  });
+
+  it("does not flood events with benign first conditions", () => {
+    expect(plan.events.filter((e) => e.action === "Reconcile")).toEqual([]);
+  });
+});
+
+describe("a converged Greeter", () => {
+  const { greeter, observed, settled } = converged();
+
+  it("becomes Ready when every replica is ready", () => {
+    expect(condition(settled, "Ready")).toMatchObject({ status: "True", reason: "AllReplicasReady" });
+    expect(condition(settled, "Progressing")).toMatchObject({ status: "False", reason: "RolloutComplete" });
+    expect(settled.status).toMatchObject({ replicas: 1, readyReplicas: 1 });
+  });
+
+  it("announces becoming Ready with an event", () => {
+    expect(settled.events).toContainEqual(
+      expect.objectContaining({ type: "Normal", reason: "AllReplicasReady", action: "Reconcile" }),
+    );
+  });
+
+  it("needs no apply, no delete, no status write and no event when nothing changed", () => {
+    const again = reconcileGreeter(greeter, observed, { ...CTX, now: new Date("2026-11-26T05:00:00Z") });
+    expect(again.apply).toEqual([]);
+    expect(again.delete).toEqual([]);
+    expect(again.events).toEqual([]);
+    expect(statusNeedsWrite(greeter.status, again.status)).toBe(false);
+  });
+
+  it("stays idle for every optional field set", () => {
+    const spec: GreeterSpecInput = {
+      replicas: 3,
+      greeting: "Hej, {name}",
+      image: "registry.example/greeter:9",
+      resources: { requests: { cpu: "0.1", memory: "1024Mi" }, limits: { cpu: 1, memory: "2Gi" } },
+      service: { type: "NodePort", port: 8081 },
+      monitoring: { interval: "15s", labels: { release: "kube-prometheus-stack" } },
+      nodeSelector: { "kubernetes.io/os": "linux" },
+      tolerations: [{ operator: "Exists" }],
+      affinity: { podAntiAffinity: {} },
+    };
+    const c = converged(spec);
+    const again = reconcileGreeter(c.greeter, c.observed, { ...CTX, now: LATER });
+    expect(again.apply).toEqual([]);
+    expect(statusNeedsWrite(c.greeter.status, again.status)).toBe(false);
+  });
+
+  it("applies only the Deployment when the greeting changes, and says so", () => {
+    const changed = {
+      ...greeter,
+      spec: { greeting: "Hi, {name}" },
+      metadata: { ...greeter.metadata, generation: 2 },
+    };
+    const plan = reconcileGreeter(changed, observed, { ...CTX, now: LATER });
+    expect(kinds(plan)).toEqual(["Deployment"]);
+    expect(plan.events).toContainEqual(expect.objectContaining({ reason: "Updated", action: "Update" }));
+    expect(condition(plan, "Progressing")).toMatchObject({ status: "True", reason: "RolloutInProgress" });
+    expect(plan.status.observedGeneration).toBe(2);
+  });
+
+  it("applies only the Service when the port changes", () => {
+    const changed = { ...greeter, spec: { service: { port: 8080 } } };
+    const plan = reconcileGreeter(changed, observed, CTX);
+    expect(kinds(plan)).toEqual(["Service"]);
+    expect(plan.status.url).toBe("http://hello.demo.svc.cluster.local:8080");
+  });
+
+  it("repairs a child that drifted", () => {
+    const drifted = structuredClone(observed);
+    const container = drifted.deployment?.spec?.template.spec?.containers[0];
+    if (container) container.image = "someone/else";
+    expect(kinds(reconcileGreeter(greeter, drifted, CTX))).toEqual(["Deployment"]);
+  });
+
+  it("recreates a child that was deleted", () => {
+    const plan = reconcileGreeter(greeter, { ...observed, service: undefined }, CTX);
+    expect(kinds(plan)).toEqual(["Service"]);
+    expect(plan.events).toContainEqual(expect.objectContaining({ reason: "Created" }));
+  });
+});
+
+describe("rollout states", () => {
+  const { greeter, observed } = converged({ replicas: 3 });
+  const at = (deployment: V1Deployment) => reconcileGreeter(greeter, { ...observed, deployment }, CTX);
+  const base = observed.deployment as V1Deployment;
+
+  it("is Progressing while pods are coming up", () => {
+    const plan = at(withRollout(base, { ready: 1 }));
+    expect(condition(plan, "Ready")).toMatchObject({ status: "False", reason: "ReplicasNotReady" });
+    expect(condition(plan, "Ready")?.message).toBe("1 of 3 replicas ready");
+    expect(condition(plan, "Progressing")).toMatchObject({ status: "True", reason: "RolloutInProgress" });
+    expect(plan.status).toMatchObject({ replicas: 3, readyReplicas: 1 });
+  });
+
+  it("is not Ready while old pods are still there", () => {
+    const plan = at(withRollout(base, { ready: 3, replicas: 4, updated: 3 }));
+    expect(condition(plan, "Ready")?.status).toBe("False");
+    expect(condition(plan, "Ready")?.message).toMatch(/old replicas/);
+  });
+
+  it("is not Ready until the Deployment controller has seen the latest generation", () => {
+    const plan = at(
+      withRollout(
+        { ...base, metadata: { ...base.metadata, generation: 2 } },
+        { ready: 3, observedGeneration: 1 },
+      ),
+    );
+    expect(condition(plan, "Ready")?.status).toBe("False");
+    expect(condition(plan, "Progressing")?.status).toBe("True");
+  });
+
+  it("is Degraded when the rollout exceeded its progress deadline", () => {
+    const deadline = withRollout(
+      base,
+      { ready: 1 },
+      {
+        conditions: [
+          { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "too slow" },
+        ],
+      },
+    );
+    const plan = at(deadline);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "ProgressDeadlineExceeded" });
+    expect(condition(plan, "Progressing")).toMatchObject({
+      status: "False",
+      reason: "ProgressDeadlineExceeded",
+    });
+  });
+});
+
+describe("replicas 0", () => {
+  const { settled } = converged({ replicas: 0 });
+
+  it("is Ready as ScaledToZero", () => {
+    expect(condition(settled, "Ready")).toMatchObject({ status: "True", reason: "ScaledToZero" });
+    expect(settled.status).toMatchObject({ replicas: 0, readyReplicas: 0 });
+  });
+});
+
+describe("failing pods", () => {
+  const { greeter, observed } = converged();
+  const notReady = {
+    ...observed,
+    deployment: withRollout(observed.deployment as V1Deployment, { ready: 0 }),
+  };
+
+  it.each([
+    ["ImagePullBackOff", "ImagePullFailed"],
+    ["ErrImagePull", "ImagePullFailed"],
+    ["CrashLoopBackOff", "CrashLooping"],
+  ])("%s makes the Greeter Degraded (%s) with a Warning event", (waiting, reason) => {
+    const plan = reconcileGreeter(
+      greeter,
+      { ...notReady, pods: [aPod("hello-abc", waiting, "back-off")] },
+      LATER_CTX,
+    );
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason });
+    expect(condition(plan, "Degraded")?.message).toContain("hello-abc");
+    expect(condition(plan, "Ready")?.status).toBe("False");
+    expect(plan.events).toContainEqual(expect.objectContaining({ type: "Warning", reason }));
+    expect(plan.apply).toEqual([]);
+  });
+
+  it("reports an image problem before a crash loop", () => {
+    const pods = [aPod("a", "CrashLoopBackOff"), aPod("b", "ImagePullBackOff")];
+    const plan = reconcileGreeter(greeter, { ...notReady, pods }, CTX);
+    expect(condition(plan, "Degraded")?.reason).toBe("ImagePullFailed");
+  });
+
+  it("looks at init containers too", () => {
+    const plan = reconcileGreeter(greeter, { ...notReady, pods: [aPod("a", "ErrImagePull", "", true)] }, CTX);
+    expect(condition(plan, "Degraded")?.reason).toBe("ImagePullFailed");
+  });
+
+  it("ignores pods that are just starting", () => {
+    const plan = reconcileGreeter(greeter, { ...notReady, pods: [aPod("a", "ContainerCreating")] }, CTX);
+    expect(condition(plan, "Degraded")?.status).toBe("False");
+  });
+
+  it("recovers with a Normal event once the pods are fine", () => {
+    const failing = reconcileGreeter(greeter, { ...notReady, pods: [aPod("a", "ImagePullBackOff")] }, CTX);
+    const recovered = reconcileGreeter({ ...greeter, status: failing.status }, observed, LATER_CTX);
+    expect(condition(recovered, "Degraded")).toMatchObject({
+      status: "False",
+      lastTransitionTime: "2026-11-26T04:05:00Z",
+    });
+    expect(recovered.events).toContainEqual(
+      expect.objectContaining({ type: "Normal", reason: "AsExpected" }),
+    );
+  });
+});
+
+const LATER_CTX = { ...CTX, now: LATER };
+
+describe("name conflicts", () => {
+  const { greeter, observed } = converged();
+
+  it("never applies over a Service it does not control, and is Degraded with NameConflict", () => {
+    const clash = foreign(observed.service as V1Service);
+    const plan = reconcileGreeter(greeter, { ...observed, service: clash }, LATER_CTX);
+    expect(kinds(plan)).not.toContain("Service");
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "NameConflict" });
+    expect(condition(plan, "Degraded")?.message).toMatch(/Service demo\/hello already exists/);
+    expect(condition(plan, "Ready")).toMatchObject({ status: "False", reason: "NameConflict" });
+    expect(plan.events).toContainEqual(expect.objectContaining({ type: "Warning", reason: "NameConflict" }));
+  });
+
+  it("treats a Deployment controlled by another Greeter of the same name (old uid) as a conflict", () => {
+    const clash = foreign(observed.deployment as V1Deployment, {
+      kind: "Greeter",
+      name: "hello",
+      uid: "old-uid",
+    });
+    const plan = reconcileGreeter(greeter, { ...observed, deployment: clash }, CTX);
+    expect(kinds(plan)).not.toContain("Deployment");
+    expect(condition(plan, "Degraded")?.message).toMatch(/Deployment demo\/hello .*old-uid/);
+  });
+
+  it("reports a foreign ServiceMonitor as a conflict but stays Ready", () => {
+    const clash = foreign(observed.serviceMonitor as ServiceMonitor);
+    const plan = reconcileGreeter(greeter, { ...observed, serviceMonitor: clash }, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "MonitoringReady")).toMatchObject({ status: "False", reason: "NameConflict" });
+    expect(condition(plan, "Degraded")?.reason).toBe("NameConflict");
+    expect(condition(plan, "Ready")?.status).toBe("True");
+  });
+});
+
+describe("monitoring", () => {
+  it("without the ServiceMonitor CRD: no ServiceMonitor, still Ready, MonitoringUnavailable and a Warning", () => {
+    const { settled, first } = converged({}, { serviceMonitorCrdInstalled: false });
+    expect(kinds(first)).toEqual(["Deployment", "Service"]);
+    expect(condition(settled, "Ready")).toMatchObject({ status: "True", reason: "AllReplicasReady" });
+    expect(condition(settled, "MonitoringReady")).toMatchObject({
+      status: "False",
+      reason: "MonitoringUnavailable",
+    });
+    expect(first.events).toContainEqual(
+      expect.objectContaining({ type: "Warning", reason: "MonitoringUnavailable" }),
+    );
+  });
+
+  it("creates the ServiceMonitor once the CRD appears", () => {
+    const { greeter, observed } = converged({}, { serviceMonitorCrdInstalled: false });
+    const plan = reconcileGreeter(greeter, { ...observed, serviceMonitorCrdInstalled: true }, LATER_CTX);
+    expect(kinds(plan)).toEqual(["ServiceMonitor"]);
+    expect(condition(plan, "MonitoringReady")).toMatchObject({
+      status: "True",
+      reason: "ServiceMonitorReady",
+    });
+  });
+
+  it("deletes its own ServiceMonitor when monitoring is disabled", () => {
+    const { greeter, observed } = converged();
+    const plan = reconcileGreeter({ ...greeter, spec: { monitoring: { enabled: false } } }, observed, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(plan.delete).toEqual([
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        namespace: "demo",
+        name: "hello",
+        uid: "uid-of-ServiceMonitor",
+      },
+    ]);
+    expect(plan.events).toContainEqual(expect.objectContaining({ reason: "Deleted", action: "Delete" }));
+    expect(condition(plan, "MonitoringReady")).toMatchObject({
+      status: "False",
+      reason: "MonitoringDisabled",
+    });
+  });
+
+  it("leaves a foreign ServiceMonitor alone when monitoring is disabled", () => {
+    const { greeter, observed } = converged();
+    const clash = foreign(observed.serviceMonitor as ServiceMonitor);
+    const plan = reconcileGreeter(
+      { ...greeter, spec: { monitoring: { enabled: false } } },
+      { ...observed, serviceMonitor: clash },
+      CTX,
+    );
+    expect(plan.delete).toEqual([]);
+    expect(condition(plan, "Degraded")?.status).toBe("False");
+  });
+
+  it("does not create a ServiceMonitor when disabled from the start", () => {
+    const plan = reconcileGreeter(aGreeter({ monitoring: { enabled: false } }), nothingObserved(), CTX);
+    expect(kinds(plan)).toEqual(["Deployment", "Service"]);
+  });
+
+  it("re-applies the ServiceMonitor when a monitoring label is removed", () => {
+    const { greeter, observed } = converged({ monitoring: { labels: { release: "a", team: "b" } } });
+    const plan = reconcileGreeter(
+      { ...greeter, spec: { monitoring: { labels: { release: "a" } } } },
+      observed,
+      CTX,
+    );
+    expect(kinds(plan)).toEqual(["ServiceMonitor"]);
+  });
+});
+
+describe("paused", () => {
+  it("applies and deletes nothing, and says it is paused", () => {
+    const { greeter, observed } = converged();
+    const paused = {
+      ...greeter,
+      spec: { paused: true, greeting: "changed {name}", monitoring: { enabled: false } },
+    };
+    const plan = reconcileGreeter(paused, observed, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(plan.delete).toEqual([]);
+    expect(condition(plan, "Progressing")).toMatchObject({ status: "False", reason: "Paused" });
+    expect(plan.events).toContainEqual(expect.objectContaining({ reason: "Paused" }));
+  });
+
+  it("creates nothing for a new paused Greeter", () => {
+    const plan = reconcileGreeter(aGreeter({ paused: true }), nothingObserved(), CTX);
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "Ready")?.status).toBe("False");
+    expect(condition(plan, "MonitoringReady")?.reason).toBe("Paused");
+  });
+});
+
+describe("invalid Greeters", () => {
+  it("degrade with InvalidSpec instead of throwing, and create nothing", () => {
+    const plan = reconcileGreeter(aGreeter({ greeting: "no placeholder" }), nothingObserved(), CTX);
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(condition(plan, "Degraded")?.message).toContain("{name}");
+    expect(plan.events).toContainEqual(expect.objectContaining({ type: "Warning", reason: "InvalidSpec" }));
+  });
+
+  it("degrade when the name cannot name a Service", () => {
+    const plan = reconcileGreeter(aGreeter({}, { name: "9lives" }), nothingObserved(), CTX);
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "Degraded")?.message).toMatch(/DNS-1035/);
+  });
+
+  it("survive garbage in the spec", () => {
+    const garbage = { ...aGreeter(), spec: { replicas: "many", service: 7 } as unknown as GreeterSpecInput };
+    expect(() => reconcileGreeter(garbage, nothingObserved(), CTX)).not.toThrow();
+  });
+});
+
+describe("a Greeter being deleted", () => {
+  it("is left to the garbage collector", () => {
+    const { greeter, observed } = converged();
+    const deleting = { ...greeter, metadata: { ...greeter.metadata, deletionTimestamp: NOW } };
+    const plan = reconcileGreeter(deleting, observed, CTX);
+    expect(plan).toEqual({ apply: [], delete: [], status: greeter.status, events: [] });
+  });
+});
+
+describe("condition transition times", () => {
+  it("move only when a condition's status changes", () => {
+    const { greeter, observed } = converged({ replicas: 2 });
+    const readyAt = condition(greeter.status ?? {}, "Ready")?.lastTransitionTime;
+    const base = observed.deployment as V1Deployment;
+    const muchLater = { ...CTX, now: new Date("2026-11-26T04:30:00Z") };
+    const oneDown = reconcileGreeter(
+      greeter,
+      { ...observed, deployment: withRollout(base, { ready: 1 }) },
+      muchLater,
+    );
+    expect(readyAt).toBe("2026-11-26T04:05:00Z");
+    expect(condition(oneDown, "Ready")?.lastTransitionTime).toBe("2026-11-26T04:30:00Z");
+    expect(condition(oneDown, "Degraded")?.lastTransitionTime).toBe("2026-11-26T04:00:00Z");
+  });
+});
+
+describe("conditions set by others", () => {
+  it("are kept", () => {
+    const { greeter, observed } = converged();
+    const other = {
+      type: "Audited",
+      status: "True" as const,
+      reason: "Done",
+      message: "",
+      lastTransitionTime: "2026-01-01T00:00:00Z",
+    };
+    const withOther = {
+      ...greeter,
+      status: { ...greeter.status, conditions: [...(greeter.status?.conditions ?? []), other] },
+    };
+    const plan = reconcileGreeter(withOther, observed, CTX);
+    expect(plan.status.conditions).toContainEqual(other);
+    expect(statusNeedsWrite(withOther.status, plan.status)).toBe(false);
+  });
+});
