@@ -1,0 +1,149 @@
+import pino from "pino";
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "./api-error.ts";
+import {
+  createLeaderElectionMetrics,
+  LeaderElector,
+  type Lease,
+  type LeaseClient,
+} from "./leader-election.ts";
+import { eventually } from "./testing/fake-api-server.ts";
+
+/** One Lease with the API server's optimistic concurrency: a write with a stale resourceVersion is a 409. */
+class LeaseServer {
+  lease: Lease | undefined;
+  #rv = 0;
+  writes = 0;
+  clientFor(): LeaseClient & { down: boolean } {
+    const server = this;
+    const check = (c: { down: boolean }) => {
+      if (c.down) throw new Error("connection refused");
+    };
+    return {
+      down: false,
+      async get() {
+        check(this);
+        if (!server.lease) throw new ApiError(404, "NotFound", "not found");
+        return structuredClone(server.lease);
+      },
+      async create(lease) {
+        check(this);
+        if (server.lease) throw new ApiError(409, "AlreadyExists", "exists");
+        return server.#store(lease);
+      },
+      async replace(lease) {
+        check(this);
+        if (lease.metadata?.resourceVersion !== server.lease?.metadata?.resourceVersion) {
+          throw new ApiError(409, "Conflict", "the object has been modified");
+        }
+        return server.#store(lease);
+      },
+    };
+  }
+  #store(lease: Lease): Lease {
+    this.writes++;
+    this.lease = {
+      ...structuredClone(lease),
+      metadata: { ...lease.metadata, resourceVersion: `v${++this.#rv}` },
+    };
+    return structuredClone(this.lease);
+  }
+}
+
+const timings = { leaseDurationMs: 400, renewDeadlineMs: 250, retryPeriodMs: 40 };
+const log = pino({ level: "silent" });
+
+function candidate(server: LeaseServer, identity: string, registry = new Registry()) {
+  const leases = server.clientFor();
+  const elector = new LeaderElector({
+    leases,
+    namespace: "ops",
+    name: "greeter-operator",
+    identity,
+    log,
+    metrics: createLeaderElectionMetrics(registry),
+    ...timings,
+  });
+  const stop = new AbortController();
+  const terms: Array<{ lost: boolean }> = [];
+  const running = elector.run(async (signal) => {
+    const term = { lost: false };
+    terms.push(term);
+    await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+    term.lost = !stop.signal.aborted;
+  }, stop.signal);
+  return { elector, leases, stop, running, terms, registry };
+}
+
+describe("LeaderElector", () => {
+  it("creates the Lease, leads, and releases it on stop", async () => {
+    const server = new LeaseServer();
+    const a = candidate(server, "a");
+    await eventually(() => a.elector.isLeader, "a to lead");
+    expect(server.lease?.spec).toMatchObject({
+      holderIdentity: "a",
+      leaseDurationSeconds: 1,
+      leaseTransitions: 0,
+    });
+    expect(server.lease?.spec?.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(await a.registry.metrics()).toContain('leader_election_master_status{name="greeter-operator"} 1');
+    a.stop.abort();
+    await a.running;
+    expect(server.lease?.spec?.holderIdentity).toBeUndefined();
+    expect(a.terms).toEqual([{ lost: false }]);
+    expect(await a.registry.metrics()).toContain('leader_election_master_status{name="greeter-operator"} 0');
+  });
+
+  it("keeps a standby waiting while the leader renews, and hands over at once on release", async () => {
+    const server = new LeaseServer();
+    const a = candidate(server, "a");
+    await eventually(() => a.elector.isLeader, "a to lead");
+    const b = candidate(server, "b");
+    const renewalsBefore = server.writes;
+    await eventually(() => server.writes >= renewalsBefore + 8, "several renewals by a");
+    expect(b.elector.isLeader).toBe(false);
+    expect(server.lease?.spec?.holderIdentity).toBe("a");
+    a.stop.abort();
+    await a.running;
+    await eventually(() => b.elector.isLeader, "b to take over");
+    expect(server.lease?.spec).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
+    b.stop.abort();
+    await b.running;
+  });
+
+  it("lets a standby take an expired lease from a dead leader, which steps down when it cannot renew", async () => {
+    const server = new LeaseServer();
+    const a = candidate(server, "a");
+    await eventually(() => a.elector.isLeader, "a to lead");
+    const b = candidate(server, "b");
+    a.leases.down = true; // a is cut off from the API server
+    await eventually(() => b.elector.isLeader, "b to take over");
+    await eventually(() => !a.elector.isLeader, "a to step down");
+    expect(a.terms).toEqual([{ lost: true }]);
+    expect(server.lease?.spec?.holderIdentity).toBe("b");
+    a.leases.down = false;
+    // a campaigns again but must not take the lease from a live leader.
+    const writes = server.writes;
+    await eventually(() => server.writes >= writes + 8, "more renewals by b");
+    expect(a.elector.isLeader).toBe(false);
+    b.stop.abort();
+    a.stop.abort();
+    await Promise.all([a.running, b.running]);
+  });
+
+  it("refuses timings where the lease could expire before the leader notices", () => {
+    expect(
+      () =>
+        new LeaderElector({
+          leases: new LeaseServer().clientFor(),
+          namespace: "n",
+          name: "l",
+          identity: "a",
+          log,
+          leaseDurationMs: 10_000,
+          renewDeadlineMs: 15_000,
+        }),
+    ).toThrow(/leaseDuration > renewDeadline/);
+  });
+});
