@@ -10,7 +10,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["greeter/**/*.test.ts", "operator/**/*.test.ts", "dashboards/**/*.test.ts", "hack/**/*.test.ts"],
+          include: [
+            "greeter/**/*.test.ts",
+            "operator/**/*.test.ts",
+            "dashboards/**/*.test.ts",
+            "hack/**/*.test.ts",
+          ],
           testTimeout: 20_000,
         },
       },
@@ -21,6 +26,19 @@ export default defineConfig({
           include: ["test/system/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The container images, built once by hack/images.sh in the global setup and run with testcontainers.
+        // Ryuk (its reaper image) cannot be pulled here; the tests and the teardown clean up instead.
+        test: {
+          name: "images",
+          include: ["test/images/**/*.test.ts"],
+          globalSetup: ["test/images/global-setup.ts"],
+          env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },
