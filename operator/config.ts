@@ -1,0 +1,214 @@
+/**
+ * The operator's configuration, from command-line flags or environment variables (a flag wins), validated
+ * with zod once at startup and frozen. A bad value is a ConfigError naming every offending setting; main.ts
+ * prints it and exits 1. Nothing else in operator/ reads process.env.
+ *
+ * | flag                          | env                       | default                 |
+ * | ----------------------------- | ------------------------- | ----------------------- |
+ * | --watch-namespaces a,b        | WATCH_NAMESPACES          | "" (all namespaces)     |
+ * | --greeter-image               | GREETER_IMAGE             | greeter:0.1.0           |
+ * | --workers                     | WORKERS                   | 2                       |
+ * | --resync-period               | RESYNC_PERIOD             | 10h                     |
+ * | --leader-elect                | LEADER_ELECT              | false                   |
+ * | --leader-election-namespace   | LEADER_ELECTION_NAMESPACE | POD_NAMESPACE, in-cluster namespace, "default" |
+ * | --leader-election-id          | LEADER_ELECTION_ID        | greeter-operator        |
+ * | --metrics-bind-address        | METRICS_ADDR              | :8080                   |
+ * | --health-probe-bind-address   | PROBE_ADDR                | :8081                   |
+ * | --log-level                   | LOG_LEVEL                 | info                    |
+ * | --shutdown-timeout            | SHUTDOWN_TIMEOUT          | 30s                     |
+ * | (identity)                    | POD_NAME                  | hostname                |
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import { parseBindAddress } from "./telemetry/http-servers.ts";
+import { LOG_LEVELS } from "./telemetry/logger.ts";
+
+const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Blank means unset: Kubernetes renders empty env values as "". */
+const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+const duration = (min: number, fallback: string) =>
+  z.preprocess(
+    blank,
+    z
+      .string()
+      .default(fallback)
+      .transform((s, ctx) => {
+        const ms = parseDuration(s);
+        if (ms === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${JSON.stringify(s)} is not a duration like 30s, 5m or 10h`,
+          });
+          return z.NEVER;
+        }
+        if (ms < min) ctx.addIssue({ code: "custom", message: `must be at least ${min / 1000}s` });
+        return ms;
+      }),
+  );
+
+const bindAddress = (fallback: string) =>
+  z.preprocess(
+    blank,
+    z
+      .string()
+      .default(fallback)
+      .refine((s) => {
+        try {
+          const { port } = parseBindAddress(s);
+          return port <= 65535;
+        } catch {
+          return false;
+        }
+      }, "must be host:port or :port"),
+  );
+
+const schema = z.object({
+  watchNamespaces: z.preprocess(
+    (v) =>
+      typeof v === "string"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(z.string().regex(DNS_LABEL, "must be namespace names separated by commas")).default([]),
+  ),
+  greeterImage: z.preprocess(
+    blank,
+    z
+      .string()
+      .regex(/^[^\s]+$/, "must be an image reference without spaces")
+      .default("greeter:0.1.0"),
+  ),
+  workers: z.preprocess(
+    blank,
+    z.coerce
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(64, "must be at most 64")
+      .default(2),
+  ),
+  resyncPeriodMs: duration(10_000, "10h"),
+  leaderElect: z.preprocess(
+    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : v.trim().toLowerCase()) : v),
+    z
+      .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+      .transform((v) => v === true || v === "true" || v === "1")
+      .default(false),
+  ),
+  leaderElectionNamespace: z.string().regex(DNS_LABEL, "must be a namespace name"),
+  leaderElectionId: z.preprocess(
+    blank,
+    z.string().regex(DNS_LABEL, "must be a DNS label (the Lease name)").default("greeter-operator"),
+  ),
+  metricsBindAddress: bindAddress(":8080"),
+  healthProbeBindAddress: bindAddress(":8081"),
+  logLevel: z.preprocess(blank, z.enum(LOG_LEVELS).default("info")),
+  shutdownTimeoutMs: duration(0, "30s"),
+  identity: z.string().min(1).max(128),
+});
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+const flags = {
+  "watch-namespaces": "WATCH_NAMESPACES",
+  "greeter-image": "GREETER_IMAGE",
+  workers: "WORKERS",
+  "resync-period": "RESYNC_PERIOD",
+  "leader-elect": "LEADER_ELECT",
+  "leader-election-namespace": "LEADER_ELECTION_NAMESPACE",
+  "leader-election-id": "LEADER_ELECTION_ID",
+  "metrics-bind-address": "METRICS_ADDR",
+  "health-probe-bind-address": "PROBE_ADDR",
+  "log-level": "LOG_LEVEL",
+  "shutdown-timeout": "SHUTDOWN_TIMEOUT",
+} as const;
+
+const keyOf: Record<keyof typeof flags, keyof z.input<typeof schema>> = {
+  "watch-namespaces": "watchNamespaces",
+  "greeter-image": "greeterImage",
+  workers: "workers",
+  "resync-period": "resyncPeriodMs",
+  "leader-elect": "leaderElect",
+  "leader-election-namespace": "leaderElectionNamespace",
+  "leader-election-id": "leaderElectionId",
+  "metrics-bind-address": "metricsBindAddress",
+  "health-probe-bind-address": "healthProbeBindAddress",
+  "log-level": "logLevel",
+  "shutdown-timeout": "shutdownTimeoutMs",
+};
+
+export interface ConfigSources {
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+  /** Reads the in-cluster namespace file; injectable for tests. */
+  readFile?: (path: string) => string | undefined;
+  hostname?: () => string;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const readFile = sources.readFile ?? readIfExists;
+  let parsedArgs: Record<string, string | boolean | undefined>;
+  try {
+    parsedArgs = parseArgs({
+      args: sources.argv ?? process.argv.slice(2),
+      options: Object.fromEntries(
+        Object.keys(flags).map((f) => [f, { type: f === "leader-elect" ? "boolean" : "string" }]),
+      ) as Record<string, { type: "string" | "boolean" }>,
+      allowNegative: true,
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new ConfigError(
+      `${(err as Error).message}\n  flags: ${Object.keys(flags)
+        .map((f) => `--${f}`)
+        .join(", ")}`,
+    );
+  }
+  const input: Record<string, unknown> = {};
+  for (const [flag, envName] of Object.entries(flags) as Array<[keyof typeof flags, string]>) {
+    input[keyOf[flag]] = parsedArgs[flag] ?? env[envName];
+  }
+  input.leaderElectionNamespace =
+    blank(input.leaderElectionNamespace) ??
+    blank(env.POD_NAMESPACE) ??
+    readFile(SERVICE_ACCOUNT_NAMESPACE)?.trim() ??
+    "default";
+  input.identity = blank(env.POD_NAME) ?? (sources.hostname ?? hostname)();
+
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const byKey = Object.fromEntries(Object.entries(keyOf).map(([flag, key]) => [key, flag]));
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "");
+      const flag = byKey[key];
+      const where = flag ? `--${flag} / ${flags[flag as keyof typeof flags]}` : key;
+      return `  ${where}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return Object.freeze(result.data);
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
