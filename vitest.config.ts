@@ -15,6 +15,7 @@ export default defineConfig({
             "operator/**/*.test.ts",
             "dashboards/**/*.test.ts",
             "hack/**/*.test.ts",
+            "config/**/*.test.ts",
           ],
           testTimeout: 20_000,
         },

@@ -1,0 +1,191 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { CRD_FILE } from "../operator/api/v1alpha1/greeter-crd.ts";
+import { API_VERSION, GreeterSpecSchema, KIND } from "../operator/api/v1alpha1/index.ts";
+import { reconcileGreeter } from "../operator/controller/reconcile.ts";
+import { aGreeter, asServerReturns, CTX, nothingObserved } from "../operator/controller/testing/fixtures.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked field by field below
+type Obj = Record<string, any>;
+const root = join(import.meta.dirname, "..");
+const NAMESPACE = "greeter-operator-system";
+
+function render(dir: string): Obj[] {
+  const out = execFileSync("kubectl", ["kustomize", join(root, dir)], { encoding: "utf8" });
+  return parseAllDocuments(out).map((d) => d.toJSON() as Obj);
+}
+const one = (objs: Obj[], kind: string, name?: string): Obj => {
+  const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  expect(found, `${kind} ${name ?? ""}`).toHaveLength(1);
+  return found[0] as Obj;
+};
+const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+describe("config/default", () => {
+  const objs = render("config/default");
+  const deployment = one(objs, "Deployment", "greeter-operator");
+  const pod = deployment.spec.template;
+  const manager = pod.spec.containers.find((c: Obj) => c.name === "manager");
+
+  it("installs the generated CRD unchanged", () => {
+    const crd = one(objs, "CustomResourceDefinition");
+    expect(crd).toEqual(parse(readFileSync(join(root, "crds", CRD_FILE), "utf8")));
+  });
+
+  it("puts every namespaced object in greeter-operator-system, and creates that namespace", () => {
+    one(objs, "Namespace", NAMESPACE);
+    const clusterScoped = new Set([
+      "Namespace",
+      "CustomResourceDefinition",
+      "ClusterRole",
+      "ClusterRoleBinding",
+    ]);
+    for (const o of objs.filter((o) => !clusterScoped.has(o.kind))) {
+      expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(NAMESPACE);
+    }
+  });
+
+  it("runs 2 operator replicas of greeter-operator:0.1.0 that deploy greeter:0.1.0", () => {
+    expect(deployment.spec.replicas).toBe(2);
+    expect(manager.image).toBe("greeter-operator:0.1.0");
+    expect(manager.env).toContainEqual({ name: "GREETER_IMAGE", value: "greeter:0.1.0" });
+    expect(manager.env).toContainEqual({ name: "LEADER_ELECT", value: "true" });
+  });
+
+  it("runs the operator hardened", () => {
+    expect(pod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(manager.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(manager.resources.limits.memory).toBeDefined();
+  });
+
+  it("probes /healthz and /readyz on the probe port, apart from the metrics port", () => {
+    const ports = Object.fromEntries(manager.ports.map((p: Obj) => [p.name, p.containerPort]));
+    expect(ports.probes).toBeDefined();
+    expect(ports.metrics).toBeDefined();
+    expect(ports.probes).not.toBe(ports.metrics);
+    expect(manager.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "probes" });
+    expect(manager.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "probes" });
+  });
+
+  it("keeps a leader through node drains", () => {
+    const pdb = one(objs, "PodDisruptionBudget");
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect(matches(pdb.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
+  });
+
+  it("scrapes the operator's metrics port through a Service and a ServiceMonitor", () => {
+    const service = one(objs, "Service", "greeter-operator-metrics");
+    expect(matches(service.spec.selector, pod.metadata.labels)).toBe(true);
+    expect(service.spec.ports[0].targetPort).toBe("metrics");
+    const monitor = one(objs, "ServiceMonitor", "greeter-operator");
+    expect(matches(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
+    expect(monitor.spec.endpoints[0]).toMatchObject({ port: service.spec.ports[0].name, path: "/metrics" });
+  });
+
+  it("binds the operator's ServiceAccount to its ClusterRole and to the Lease Role in its namespace", () => {
+    const account = one(objs, "ServiceAccount", "greeter-operator");
+    expect(pod.spec.serviceAccountName).toBe(account.metadata.name);
+    const subject = { kind: "ServiceAccount", name: "greeter-operator", namespace: NAMESPACE };
+    expect(one(objs, "ClusterRoleBinding").subjects).toEqual([subject]);
+    expect(one(objs, "ClusterRoleBinding").roleRef.name).toBe("greeter-operator-manager");
+    expect(one(objs, "RoleBinding").subjects).toEqual([subject]);
+    expect(one(objs, "Role").rules).toEqual([
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+    ]);
+  });
+
+  describe("the operator's ClusterRole", () => {
+    const rules: Obj[] = one(objs, "ClusterRole", "greeter-operator-manager").rules;
+    const verbs = (group: string, resource: string) =>
+      rules
+        .filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource))
+        .flatMap((r) => r.verbs);
+
+    it("has no wildcards and no access to secrets", () => {
+      for (const r of rules) {
+        expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain("*");
+        expect(r.resources).not.toContain("secrets");
+      }
+    });
+
+    it("can read Greeters and write only their status", () => {
+      expect(verbs("greeter.operator.dev", "greeters").sort()).toEqual(["get", "list", "watch"]);
+      expect(verbs("greeter.operator.dev", "greeters/status").sort()).toEqual(["get", "patch", "update"]);
+    });
+
+    it("can watch and server-side apply every kind the reconciler applies, and delete what it deletes", () => {
+      const plan = reconcileGreeter(aGreeter(), nothingObserved(), CTX);
+      const groups: Record<string, [string, string]> = {
+        Deployment: ["apps", "deployments"],
+        Service: ["", "services"],
+        ServiceMonitor: ["monitoring.coreos.com", "servicemonitors"],
+      };
+      expect(plan.apply.map((o) => o.kind)).toEqual(Object.keys(groups));
+      for (const [group, resource] of Object.values(groups)) {
+        expect(verbs(group, resource)).toEqual(
+          expect.arrayContaining(["get", "list", "watch", "create", "patch"]),
+        );
+      }
+      const sm = asServerReturns(plan.apply[2] as Obj);
+      const disabled = reconcileGreeter(
+        aGreeter({ monitoring: { enabled: false } }),
+        nothingObserved({ serviceMonitor: sm }),
+        CTX,
+      );
+      expect(disabled.delete.map((d) => d.kind)).toEqual(["ServiceMonitor"]);
+      expect(verbs("monitoring.coreos.com", "servicemonitors")).toContain("delete");
+      expect(verbs("apps", "deployments")).not.toContain("delete");
+    });
+
+    it("can watch pods, CRDs, and record events", () => {
+      expect(verbs("", "pods").sort()).toEqual(["get", "list", "watch"]);
+      expect(verbs("apiextensions.k8s.io", "customresourcedefinitions").sort()).toEqual([
+        "get",
+        "list",
+        "watch",
+      ]);
+      expect(verbs("events.k8s.io", "events").sort()).toEqual(["create", "patch"]);
+    });
+  });
+});
+
+describe("config/default-without-prometheus", () => {
+  it("is config/default without the prometheus-operator objects", () => {
+    const names = (objs: Obj[]) => objs.map((o) => `${o.apiVersion} ${o.kind}/${o.metadata.name}`).sort();
+    const without = names(render("config/default-without-prometheus"));
+    expect(without.some((n) => n.startsWith("monitoring.coreos.com/"))).toBe(false);
+    expect(without).toEqual(
+      names(render("config/default")).filter((n) => !n.startsWith("monitoring.coreos.com/")),
+    );
+  });
+});
+
+describe("config/samples", () => {
+  const dir = join(root, "config", "samples");
+  const files = readdirSync(dir);
+
+  it("holds only Greeters, so `kubectl apply -f config/samples/` works", () => {
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const doc = parse(readFileSync(join(dir, file), "utf8"));
+      expect(doc.apiVersion, file).toBe(API_VERSION);
+      expect(doc.kind, file).toBe(KIND);
+      expect(GreeterSpecSchema.safeParse(doc.spec).error, file).toBeUndefined();
+    }
+  });
+});
