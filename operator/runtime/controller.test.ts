@@ -23,6 +23,9 @@ class MemorySource implements EventSource {
     const old = this.store.set(obj);
     for (const h of this.#handlers) old ? h.onUpdate?.(old, obj) : h.onAdd?.(obj);
   }
+  relist() {
+    for (const h of this.#handlers) h.onRelist?.();
+  }
   remove(obj: KubernetesObject) {
     this.store.delete(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
     for (const h of this.#handlers) h.onDelete?.(obj);
@@ -94,6 +97,28 @@ describe("Controller", () => {
     stop.abort();
     await running;
     expect(seen).toEqual(["ns/a", "ns/a", "ns/b", "ns/a"]);
+  });
+
+  it("reconciles every primary object when an optional type relists (e.g. its CRD appeared)", async () => {
+    const seen: string[] = [];
+    const primary = new MemorySource();
+    primary.put(widget("a"));
+    primary.put(widget("b"));
+    const monitors = new MemorySource();
+    const stop = new AbortController();
+    const running = new Controller({ name: "w", log: silent })
+      .for(primary)
+      .resyncOnRelist(monitors)
+      .run(async ({ key }) => {
+        seen.push(key);
+        return Action.awaitChange();
+      }, stop.signal);
+    await eventually(() => seen.length === 2, "the initial reconciles");
+    monitors.relist();
+    await eventually(() => seen.length === 4, "reconciles after the relist");
+    stop.abort();
+    await running;
+    expect(seen.slice(2).sort()).toEqual(["ns/a", "ns/b"]);
   });
 
   it("never reconciles one key concurrently, even with many workers and many events", async () => {

@@ -66,7 +66,7 @@ export type EventSource<T extends KubernetesObject = KubernetesObject> = Pick<
 export class Controller {
   readonly name: string;
   readonly #opts: ControllerOptions;
-  readonly #sources: Array<{ informer: EventSource; map: Mapper }> = [];
+  readonly #sources: Array<{ informer: EventSource; map: Mapper; resyncOnRelist?: boolean }> = [];
   #primary: EventSource | undefined;
 
   constructor(options: ControllerOptions) {
@@ -92,6 +92,15 @@ export class Controller {
     return this;
   }
 
+  /**
+   * Also re-enqueues every primary key whenever `informer` relists, e.g. when its resource type (an optional
+   * CRD) appears or vanishes: a change no single object event announces.
+   */
+  resyncOnRelist<T extends KubernetesObject>(informer: EventSource<T>): this {
+    this.#sources.push({ informer: informer as unknown as EventSource, map: () => [], resyncOnRelist: true });
+    return this;
+  }
+
   /** Every informer this controller reads, for starting them and for readiness. */
   get informers(): EventSource[] {
     return [...new Set(this.#sources.map((s) => s.informer))];
@@ -112,10 +121,14 @@ export class Controller {
     metrics.maxConcurrent(name, workers);
     metrics.activeWorkers(name, 0);
 
-    const removers = this.#sources.map(({ informer, map }) => {
+    const enqueueAll = () => {
+      for (const key of primary.store.keys()) queue.add(key);
+    };
+    const removers = this.#sources.map(({ informer, map, resyncOnRelist }) => {
       const enqueue = (obj: KubernetesObject) => {
         for (const key of map(obj)) queue.add(key);
       };
+      if (resyncOnRelist) return informer.addHandlers({ onRelist: enqueueAll });
       return informer.addHandlers({
         onAdd: enqueue,
         onUpdate: (oldObj, newObj) => {
@@ -134,9 +147,6 @@ export class Controller {
         await sleep(100);
       }
       log.info({ workers }, "caches synced; starting workers");
-      const enqueueAll = () => {
-        for (const key of primary.store.keys()) queue.add(key);
-      };
       enqueueAll();
       const resync = this.#startResync(enqueueAll, signal);
       let active = 0;

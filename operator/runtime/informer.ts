@@ -14,6 +14,8 @@ export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
   onUpdate?(oldObj: T, newObj: T): void;
   onDelete?(obj: T): void;
+  /** After a full (re)list, including when the type appeared or vanished; per-object calls came first. */
+  onRelist?(): void;
 }
 
 export interface InformerOptions<T> extends Omit<WatcherOptions, "namespace" | "log"> {
@@ -90,6 +92,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
           this.store.delete(key);
           this.#emit((h) => h.onDelete?.(old));
         }
+        this.#emit((h) => h.onRelist?.());
       },
       event: (type: WatchEventType, raw: T) => {
         const obj = this.#transform(raw);

@@ -16,9 +16,9 @@ export function apiVersionOf(type: ResourceType): string {
   return type.group === "" ? type.version : `${type.group}/${type.version}`;
 }
 
-/** A short, stable label for logs and metrics, e.g. "deployments.apps". */
+/** A short, stable label for logs and metrics: the plural ("deployments", "greeters"). */
 export function resourceLabel(type: ResourceType): string {
-  return type.group === "" ? type.plural : `${type.plural}.${type.group}`;
+  return type.plural;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface OperatorMetrics {
   workQueue: WorkQueueMetrics;
   controller: ControllerMetrics;
   leaderElection: LeaderElectionMetrics;
-  /** Sets the source of greeter_operator_greeters: counts by "Type=Status" (e.g. "Ready=True"), read at scrape. */
+  /** Sets the source of greeter_operator_greeters: Greeters whose condition (e.g. "Ready") is True, read at scrape. */
   countGreeters(source: () => Map<string, number>): void;
 }
 
@@ -27,7 +27,7 @@ export function createOperatorMetrics(): OperatorMetrics {
   let source: () => Map<string, number> = () => new Map();
   new Gauge({
     name: "greeter_operator_greeters",
-    help: 'Greeters by condition, e.g. condition="Ready=True"; only while this replica leads.',
+    help: "Greeters with the condition (Ready, Progressing, Degraded, MonitoringReady) True.",
     labelNames: ["condition"] as const,
     registers: [registry],
     collect() {
