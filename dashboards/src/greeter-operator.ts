@@ -74,15 +74,15 @@ export function greeterOperatorDashboard(): Dashboard {
       labelVariable(
         "pod",
         "Pod",
-        'label_values(controller_runtime_reconcile_total{namespace=~"$namespace", job=~"$job"}, pod)',
-        "Operator pods: the leader and its standbys.",
+        'label_values(process_start_time_seconds{namespace=~"$namespace", job=~"$job"}, pod)',
+        "Operator pods: the leader and its standbys (standbys never reconcile, so they are listed from a process metric every pod exports).",
       ),
     )
     .withVariable(
       labelVariable(
         "controller",
         "Controller",
-        'label_values(controller_runtime_reconcile_total{namespace=~"$namespace", job=~"$job", pod=~"$pod"}, controller)',
+        'label_values(controller_runtime_reconcile_total{namespace=~"$namespace", job=~"$job"}, controller)',
         "Controller name (the controller label on reconcile metrics).",
       ),
     )
