@@ -6,6 +6,7 @@ import { pruneAndDefault, validate } from "../openapi-check.ts";
 import type { JsonSchema } from "../structural-schema.ts";
 import { GREETER_NAME_PATTERN, GreeterSpecSchema } from "./greeter.ts";
 import { CRD_FILE, crdFiles, greeterCrd, greeterOpenApiSchema } from "./greeter-crd.ts";
+import { celOnly, invalid, valid } from "./testing/spec-samples.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const specSchema = (greeterOpenApiSchema().properties as Record<string, JsonSchema>).spec as JsonSchema;
@@ -120,99 +121,6 @@ describe("the Greeter CRD", () => {
     for (const bad of ["1abc", "-a", "a-", "My", "a.b", "a_b", ""]) expect(re.test(bad), bad).toBe(false);
   });
 });
-
-type Sample = { name: string; spec: unknown; cel?: { path: string; message?: string } };
-
-const valid: Sample[] = [
-  { name: "empty spec", spec: {} },
-  { name: "scaled to zero", spec: { replicas: 0 } },
-  { name: "max replicas", spec: { replicas: 100 } },
-  { name: "unknown fields are dropped", spec: { foo: 1, service: { bar: true } } },
-  {
-    name: "every field",
-    spec: {
-      replicas: 3,
-      greeting: "Bonjour, {name} !",
-      image: "registry.example/greeter:1.2.3",
-      resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: 1, memory: "128Mi" } },
-      service: { type: "NodePort", port: 8080, nodePort: 30080 },
-      monitoring: { enabled: false, interval: "1m30s", labels: { release: "kube-prometheus-stack" } },
-      nodeSelector: { "kubernetes.io/os": "linux" },
-      tolerations: [{ key: "dedicated", operator: "Equal", value: "greeters", effect: "NoSchedule" }],
-      affinity: {
-        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
-      },
-      paused: true,
-    },
-  },
-  { name: "LoadBalancer without nodePort", spec: { service: { type: "LoadBalancer" } } },
-  {
-    name: "quantities with exponents",
-    spec: { resources: { requests: { memory: "1e9" }, limits: { memory: "1G" } } },
-  },
-  { name: "interval 0", spec: { monitoring: { interval: "0" } } },
-  { name: "Exists toleration", spec: { tolerations: [{ operator: "Exists" }] } },
-];
-
-const invalid: Sample[] = [
-  { name: "negative replicas", spec: { replicas: -1 } },
-  { name: "too many replicas", spec: { replicas: 101 } },
-  { name: "fractional replicas", spec: { replicas: 1.5 } },
-  { name: "replicas as string", spec: { replicas: "3" } },
-  { name: "empty greeting", spec: { greeting: "" } },
-  { name: "long greeting", spec: { greeting: `{name}${"x".repeat(251)}` } },
-  { name: "empty image", spec: { image: "" } },
-  { name: "ExternalName service", spec: { service: { type: "ExternalName" } } },
-  { name: "port 0", spec: { service: { port: 0 } } },
-  { name: "port 65536", spec: { service: { port: 65536 } } },
-  { name: "nodePort outside range", spec: { service: { type: "NodePort", nodePort: 80 } } },
-  { name: "interval without unit", spec: { monitoring: { interval: "30" } } },
-  { name: "empty interval", spec: { monitoring: { interval: "" } } },
-  { name: "monitoring.enabled as string", spec: { monitoring: { enabled: "yes" } } },
-  { name: "bad label value", spec: { monitoring: { labels: { release: "-x" } } } },
-  { name: "long label value", spec: { nodeSelector: { a: "x".repeat(64) } } },
-  { name: "negative quantity", spec: { resources: { requests: { cpu: "-1" } } } },
-  { name: "bad quantity unit", spec: { resources: { limits: { memory: "1GB" } } } },
-  { name: "fractional number quantity", spec: { resources: { limits: { cpu: 1.5 } } } },
-  { name: "unknown toleration operator", spec: { tolerations: [{ operator: "In" }] } },
-  {
-    name: "too many tolerations",
-    spec: { tolerations: Array.from({ length: 33 }, () => ({ operator: "Exists" })) },
-  },
-  {
-    name: "too many node selector labels",
-    spec: { nodeSelector: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) },
-  },
-  { name: "paused as string", spec: { paused: "true" } },
-];
-
-const celOnly: Sample[] = [
-  {
-    name: "greeting without {name}",
-    spec: { greeting: "Hi" },
-    cel: { path: "greeting", message: "greeting must contain {name}" },
-  },
-  {
-    name: "nodePort on ClusterIP",
-    spec: { service: { nodePort: 30080 } },
-    cel: { path: "service", message: "nodePort requires service type NodePort or LoadBalancer" },
-  },
-  {
-    name: "request above limit",
-    spec: { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } },
-    cel: { path: "resources", message: "request must not exceed limit" },
-  },
-  {
-    name: "Exists toleration with a value",
-    spec: { tolerations: [{ operator: "Exists", value: "x" }] },
-    cel: { path: "tolerations.[]", message: "value must be empty when operator is Exists" },
-  },
-  {
-    name: "bad label key",
-    spec: { monitoring: { labels: { "bad key!": "x" } } },
-    cel: { path: "monitoring.labels" },
-  },
-];
 
 describe("the CRD schema and the zod schema agree", () => {
   it.each(valid)("accept $name with the same defaults", ({ spec }) => {

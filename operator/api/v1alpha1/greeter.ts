@@ -54,7 +54,7 @@ export const ResourcesSchema = z
         issues.addIssue({
           code: "custom",
           path: ["requests", name],
-          message: `request must not exceed limit`,
+          message: "every resource request must be less than or equal to its limit",
         });
       }
     }
