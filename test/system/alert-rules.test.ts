@@ -5,19 +5,12 @@
  * (hack/prereqs.d/10-apt.sh).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { analyze } from "../../dashboards/lint/promql.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const RULE_FILE = join(ROOT, "config", "prometheus", "alerts", "prometheus-rule.yaml");
@@ -73,6 +66,29 @@ describe("PrometheusRule greeter-operator-alerts", () => {
       expect(rule.annotations?.runbook_url).toBe(runbook);
       const text = readFileSync(join(ROOT, runbook), "utf8");
       expect(text.split("\n")[0]).toBe(`# ${name}`);
+    },
+  );
+});
+
+describe("operator alerts select the operator's job", () => {
+  // prometheus-operator names a ServiceMonitor's job after the Service unless the ServiceMonitor sets jobLabel.
+  const service = parse(readFileSync(join(ROOT, "config", "manager", "metrics-service.yaml"), "utf8"));
+  const monitor = parse(readFileSync(join(ROOT, "config", "prometheus", "monitor.yaml"), "utf8"));
+  const operatorAlerts = resource.spec.groups.find((g) => g.name === "greeter-operator")?.rules ?? [];
+
+  it("the operator's ServiceMonitor selects its metrics Service and keeps the Service name as job", () => {
+    expect(monitor.spec.jobLabel).toBeUndefined();
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels))
+      expect(service.metadata.labels[key]).toBe(value);
+  });
+
+  it.each(operatorAlerts.map((r) => [r.alert ?? "", r] as const))(
+    "%s matches job=<metrics Service>",
+    (_, rule) => {
+      const selectors = analyze(rule.expr).selectors;
+      expect(selectors.length).toBeGreaterThan(0);
+      for (const selector of selectors)
+        expect(selector.matchers).toContainEqual({ label: "job", op: "=", value: service.metadata.name });
     },
   );
 });
