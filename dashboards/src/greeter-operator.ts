@@ -114,7 +114,8 @@ export function greeterOperatorDashboard(): Dashboard {
         width: 8,
         targets: [
           query(
-            `sum by (controller) (rate(controller_runtime_reconcile_errors_total{${CTRL}}[$__rate_interval])) / sum by (controller) (rate(controller_runtime_reconcile_total{${CTRL}}[$__rate_interval]))`,
+            // The errors counter has no series before the first error: "or … * 0" shows a healthy 0, not "No data".
+            `(sum by (controller) (rate(controller_runtime_reconcile_errors_total{${CTRL}}[$__rate_interval])) or sum by (controller) (rate(controller_runtime_reconcile_total{${CTRL}}[$__rate_interval])) * 0) / sum by (controller) (rate(controller_runtime_reconcile_total{${CTRL}}[$__rate_interval]))`,
             "{{controller}}",
           ),
         ],
@@ -253,7 +254,8 @@ export function greeterOperatorDashboard(): Dashboard {
         min: 0,
         targets: [
           query(
-            `sum by (resource, reason) (increase(greeter_operator_watch_restarts_total{${SEL}}[$__rate_interval]))`,
+            // No series exists before the first restart; the watched resources then read 0 rather than "No data".
+            `sum by (resource, reason) (increase(greeter_operator_watch_restarts_total{${SEL}}[$__rate_interval])) or sum by (resource) (greeter_operator_watch_last_event_age_seconds{${SEL}}) * 0`,
             "{{resource}} {{reason}}",
           ),
         ],
