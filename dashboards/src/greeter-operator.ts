@@ -95,7 +95,7 @@ export function greeterOperatorDashboard(): Dashboard {
           "Reconciles per second by result: success, error, requeue (asked to run again) and requeue_after (scheduled to run again). Only the leader reconciles.",
         unit: "ops",
         min: 0,
-        width: 8,
+        width: 6,
         targets: [
           query(
             `sum by (controller, result) (rate(controller_runtime_reconcile_total{${CTRL}}[$__rate_interval]))`,
@@ -111,7 +111,7 @@ export function greeterOperatorDashboard(): Dashboard {
           "Share of reconciles that returned an error. Errors are retried with backoff; a sustained ratio fires GreeterOperatorReconcileErrors.",
         unit: "percentunit",
         min: 0,
-        width: 8,
+        width: 6,
         targets: [
           query(
             // The errors counter has no series before the first error: "or … * 0" shows a healthy 0, not "No data".
@@ -128,7 +128,7 @@ export function greeterOperatorDashboard(): Dashboard {
           "How long one reconcile takes, from controller_runtime_reconcile_time_seconds. Slow reconciles usually mean a slow API server (see API requests).",
         unit: "s",
         min: 0,
-        width: 8,
+        width: 6,
         targets: [
           query(
             quantile("0.5", "controller_runtime_reconcile_time_seconds", "controller", CTRL),
@@ -148,7 +148,7 @@ export function greeterOperatorDashboard(): Dashboard {
           "Reconciles running now against the configured worker count. Pinned at the maximum means the queue outpaces the workers.",
         unit: "short",
         min: 0,
-        width: 8,
+        width: 6,
         targets: [
           query(`sum by (controller) (controller_runtime_active_workers{${CTRL}})`, "{{controller}} active"),
           query(

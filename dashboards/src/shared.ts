@@ -5,7 +5,15 @@
  */
 
 import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
-import type { DataSourceRef } from "@grafana/grafana-foundation-sdk/common";
+import {
+  type DataSourceRef,
+  LegendDisplayMode,
+  LegendPlacement,
+  SortOrder,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+} from "@grafana/grafana-foundation-sdk/common";
 import {
   DatasourceVariableBuilder,
   type Panel,
@@ -72,7 +80,15 @@ export function timeseries(spec: PanelSpec): TimeseriesBuilder {
     .span(spec.width ?? 12)
     .height(spec.height ?? 8)
     .fillOpacity(10)
-    .lineWidth(1);
+    .lineWidth(1)
+    // Every panel has several series (per Greeter, route, pod…): show which is which, and all at once on hover.
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom),
+    )
+    .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending));
   if (spec.min !== undefined) panel.min(spec.min);
   if (spec.max !== undefined) panel.max(spec.max);
   spec.targets.forEach((target, index) => {
