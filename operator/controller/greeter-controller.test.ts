@@ -1,0 +1,183 @@
+// The glue against a scripted API server: what it sends for a new Greeter, that it sends nothing once
+// everything matches, and how an apply failure becomes status and an Event without stopping the rest.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import pino from "pino";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Greeter } from "../api/v1alpha1/greeter.ts";
+import { TerminalError } from "../runtime/action.ts";
+import { createControllerMetrics } from "../runtime/controller-metrics.ts";
+import { EventRecorder } from "../runtime/event-recorder.ts";
+import { KubeClient } from "../runtime/kube-client.ts";
+import { knownTypes } from "../runtime/resource.ts";
+import { ResourceClient } from "../runtime/resource-client.ts";
+import {
+  type FakeApiServer,
+  type RecordedRequest,
+  sendJson,
+  sendStatus,
+  startFakeApiServer,
+} from "../runtime/testing/fake-api-server.ts";
+import { createWatchMetrics } from "../runtime/watch-metrics.ts";
+import { createWorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { GreeterController } from "./greeter-controller.ts";
+import { aGreeter, asServerReturns, NOW } from "./testing/fixtures.ts";
+
+const log = pino({ level: "silent" });
+const isMutation = (r: RecordedRequest) => r.method !== "GET";
+
+describe("GreeterController.reconcile", () => {
+  let server: FakeApiServer | undefined;
+  let client: KubeClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+  });
+
+  async function setup(failKinds: string[] = []) {
+    server = await startFakeApiServer((req, res) => {
+      const kind = req.url.pathname.split("/").at(-2) === "deployments" ? "Deployment" : undefined;
+      if (req.method === "GET") return sendStatus(res, 404, "NotFound");
+      if (req.method === "POST") return sendJson(res, 201, JSON.parse(req.body));
+      if (req.method === "PATCH") {
+        if (kind && failKinds.includes(kind)) {
+          return sendStatus(res, 422, "Invalid", 'Deployment.apps "hello" is invalid: spec.template: bad');
+        }
+        return sendJson(res, 200, asServerReturns(JSON.parse(req.body)));
+      }
+      sendStatus(res, 405, "MethodNotAllowed");
+    });
+    client = new KubeClient(server.kubeConfig());
+    const registry = new Registry();
+    const recorder = new EventRecorder({
+      events: new ResourceClient(client, knownTypes.events),
+      reportingController: "greeter.operator.dev/greeter-operator",
+      reportingInstance: "test",
+      log,
+    });
+    const controller = new GreeterController({
+      client,
+      recorder,
+      log,
+      watchNamespaces: [],
+      greeterImage: "greeter:0.1.0",
+      workers: 1,
+      resyncPeriodMs: 0,
+      shutdownTimeoutMs: 1000,
+      metrics: {
+        watch: createWatchMetrics(registry),
+        workQueue: createWorkQueueMetrics(registry),
+        controller: createControllerMetrics(registry),
+      },
+      now: () => NOW,
+    });
+    const reconcile = async (key: string) => {
+      try {
+        return await controller.reconcile({
+          key,
+          reconcileId: "r",
+          log,
+          signal: new AbortController().signal,
+        });
+      } finally {
+        await recorder.flush();
+      }
+    };
+    return { server, controller, reconcile };
+  }
+
+  /** Feeds what the API server answered back into the caches, as the watches would. */
+  function observeWrites(controller: GreeterController, requests: RecordedRequest[]) {
+    for (const r of requests.filter((x) => x.method === "PATCH")) {
+      const body = JSON.parse(r.body) as KubernetesObject & { status?: Greeter["status"] };
+      if (r.url.pathname.endsWith("/status")) {
+        const g = controller.greeters.store.get("demo/hello");
+        if (g) controller.greeters.store.set({ ...g, status: body.status });
+        continue;
+      }
+      const returned = asServerReturns(body);
+      if (body.kind === "Deployment") controller.deployments.store.set(returned as never);
+      if (body.kind === "Service") controller.services.store.set(returned as never);
+      if (body.kind === "ServiceMonitor") controller.serviceMonitors.store.set(returned as never);
+    }
+  }
+
+  it("server-side applies each child and the status, records Events, then goes quiet", async () => {
+    const { server, controller, reconcile } = await setup();
+    controller.greeters.store.set(aGreeter({ replicas: 2 }) as never);
+    await reconcile("demo/hello");
+
+    const writes = server.requests.filter(isMutation);
+    const patches = writes.filter((r) => r.method === "PATCH");
+    expect(patches.map((r) => r.url.pathname)).toEqual([
+      "/apis/apps/v1/namespaces/demo/deployments/hello",
+      "/api/v1/namespaces/demo/services/hello",
+      "/apis/monitoring.coreos.com/v1/namespaces/demo/servicemonitors/hello",
+      "/apis/greeter.operator.dev/v1alpha1/namespaces/demo/greeters/hello/status",
+    ]);
+    for (const p of patches) {
+      expect(p.headers["content-type"]).toBe("application/apply-patch+yaml");
+      expect(p.url.searchParams.get("fieldManager")).toBe("greeter-operator");
+      expect(p.url.searchParams.get("force")).toBe("true");
+    }
+    const events = writes.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body));
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(["Created"]));
+    expect(events[0]).toMatchObject({ regarding: { kind: "Greeter", name: "hello", namespace: "demo" } });
+
+    // The world answers (children exist now, status written): a few rounds converge, then nothing is sent.
+    let seen = 0;
+    let quietRound = -1;
+    for (let round = 0; round < 4 && quietRound < 0; round++) {
+      observeWrites(controller, server.requests.slice(seen));
+      seen = server.requests.length;
+      await reconcile("demo/hello");
+      if (!server.requests.slice(seen).some(isMutation)) quietRound = round;
+    }
+    expect(quietRound).toBeGreaterThanOrEqual(0);
+  });
+
+  it("turns an invalid child into Degraded status and a Warning Event, without retrying", async () => {
+    const { server, controller, reconcile } = await setup(["Deployment"]);
+    controller.greeters.store.set(aGreeter() as never);
+    await expect(reconcile("demo/hello")).rejects.toBeInstanceOf(TerminalError);
+    const status = server.requests.find((r) => r.url.pathname.endsWith("/status"));
+    const conditions = JSON.parse(status?.body ?? "{}").status.conditions as Array<{
+      type: string;
+      status: string;
+      reason: string;
+    }>;
+    expect(conditions).toContainEqual(
+      expect.objectContaining({ type: "Degraded", status: "True", reason: "ApplyFailed" }),
+    );
+    const warning = server.requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body));
+    expect(warning).toContainEqual(expect.objectContaining({ type: "Warning", reason: "ApplyFailed" }));
+  });
+
+  it("does nothing for a Greeter that is gone (its children are garbage-collected)", async () => {
+    const { server, reconcile } = await setup();
+    await reconcile("demo/gone");
+    expect(server.requests).toEqual([]);
+  });
+
+  it("counts Greeters by True condition, never by name", async () => {
+    const { controller } = await setup();
+    const ready = {
+      type: "Ready",
+      status: "True",
+      reason: "AllReplicasReady",
+      message: "",
+      lastTransitionTime: NOW.toISOString(),
+    };
+    controller.greeters.store.set({ ...aGreeter(), status: { conditions: [ready] } } as never);
+    controller.greeters.store.set({
+      ...aGreeter({}, { name: "other" }),
+      status: { conditions: [{ ...ready, status: "False" }] },
+    } as never);
+    expect(Object.fromEntries(controller.countByCondition())).toEqual({
+      Ready: 1,
+      Progressing: 0,
+      Degraded: 0,
+      MonitoringReady: 0,
+    });
+  });
+});

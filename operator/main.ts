@@ -1,0 +1,118 @@
+/**
+ * Starts the operator, wiring only: configuration → API client → informers → probes and metrics → leader
+ * election → the Greeter controller. SIGTERM or SIGINT stops taking work, lets in-flight reconciles finish
+ * (SHUTDOWN_TIMEOUT), releases the Lease and exits 0; a second signal exits at once.
+ */
+import { randomUUID } from "node:crypto";
+import { KubeConfig } from "@kubernetes/client-node";
+import { REPORTING_CONTROLLER } from "./api/v1alpha1/constants.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { GreeterController } from "./controller/greeter-controller.ts";
+import { EventRecorder } from "./runtime/event-recorder.ts";
+import { KubeClient } from "./runtime/kube-client.ts";
+import { LeaderElector, type Lease } from "./runtime/leader-election.ts";
+import { knownTypes } from "./runtime/resource.ts";
+import { ResourceClient } from "./runtime/resource-client.ts";
+import { startMetricsServer, startProbeServer } from "./telemetry/http-servers.ts";
+import { createLogger } from "./telemetry/logger.ts";
+import { createOperatorMetrics } from "./telemetry/metrics.ts";
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`greeter-operator: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+const config = readConfig();
+const log = createLogger(config.logLevel);
+process.on("uncaughtException", (err) => {
+  log.fatal({ err }, "uncaught exception");
+  process.exit(1);
+});
+process.on("unhandledRejection", (err) => {
+  log.fatal({ err }, "unhandled rejection");
+  process.exit(1);
+});
+
+const metrics = createOperatorMetrics();
+const kubeConfig = new KubeConfig();
+try {
+  // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
+  kubeConfig.loadFromDefault();
+  if (!kubeConfig.getCurrentCluster()) throw new Error("the kubeconfig has no current context");
+} catch (err) {
+  log.fatal({ err }, "cannot load a kubeconfig");
+  process.exit(1);
+}
+const client = new KubeClient(kubeConfig, { metrics: metrics.rest });
+const recorder = new EventRecorder({
+  events: new ResourceClient(client, knownTypes.events),
+  reportingController: REPORTING_CONTROLLER,
+  reportingInstance: config.identity,
+  log,
+});
+const greeters = new GreeterController({ client, recorder, log, ...config, metrics });
+metrics.countGreeters(() => greeters.countByCondition());
+
+const stop = new AbortController();
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stop.signal.aborted) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    log.info({ signal }, "shutting down");
+    stop.abort();
+    // A stuck shutdown must not outlive the kubelet's grace period unnoticed.
+    setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 10_000).unref();
+  });
+}
+
+for (const informer of greeters.informers) informer.start();
+const metricsServer = await startMetricsServer(config.metricsBindAddress, metrics.registry);
+const probeServer = await startProbeServer(config.healthProbeBindAddress, () =>
+  greeters.informers.map((i) => ({
+    name: `informer ${i.resource}`,
+    check: () => (!i.hasSynced ? "not synced" : !i.isFresh() ? "watch is stale" : undefined),
+  })),
+);
+log.info(
+  {
+    cluster: kubeConfig.getCurrentCluster()?.server,
+    namespaces: config.watchNamespaces.length ? config.watchNamespaces : "all",
+    metrics: config.metricsBindAddress,
+    probes: config.healthProbeBindAddress,
+    leaderElect: config.leaderElect,
+    greeterImage: config.greeterImage,
+  },
+  "greeter-operator starting",
+);
+
+if (config.leaderElect) {
+  const elector = new LeaderElector({
+    leases: new ResourceClient<Lease>(client, knownTypes.leases),
+    namespace: config.leaderElectionNamespace,
+    name: config.leaderElectionId,
+    identity: `${config.identity}_${randomUUID()}`,
+    log,
+    metrics: metrics.leaderElection,
+  });
+  await elector.run((signal) => greeters.run(signal), stop.signal);
+} else {
+  await greeters.run(stop.signal);
+}
+
+await recorder.flush();
+await Promise.all(greeters.informers.map((i) => i.stop()));
+await Promise.all([metricsServer.close(), probeServer.close(), client.close()]);
+log.info("stopped");
+process.exit(0);
