@@ -181,7 +181,8 @@ export function greeterOperatorDashboard(): Dashboard {
         targets: [
           query(`sum by (name) (rate(workqueue_adds_total{${SEL}}[$__rate_interval]))`, "{{name}} adds"),
           query(
-            `sum by (name) (rate(workqueue_retries_total{${SEL}}[$__rate_interval]))`,
+            // No retries series exists before the first retry: read 0, not "No data".
+            `sum by (name) (rate(workqueue_retries_total{${SEL}}[$__rate_interval])) or sum by (name) (rate(workqueue_adds_total{${SEL}}[$__rate_interval])) * 0`,
             "{{name}} retries",
           ),
         ],

@@ -76,3 +76,13 @@ function classify(result: QueryResult): Pick<TargetOutcome, "outcome" | "error" 
   }
   return { outcome: values.length > 0 ? "data" : "empty", values };
 }
+
+export const targetKey = (o: { panel: string; refId: string }) => `${o.panel} / ${o.refId}`;
+
+/** Every target that Prometheus rejected, or that came back empty without being allowed to; [] when all is well. */
+export function failures(outcomes: TargetOutcome[], allowed: AllowedEmpty[]): string[] {
+  const allowedKeys = new Set(allowed.map(targetKey));
+  return outcomes
+    .filter((o) => o.outcome === "error" || (o.outcome === "empty" && !allowedKeys.has(targetKey(o))))
+    .map((o) => `${targetKey(o)}: ${o.outcome}${o.error ? ` (${o.error})` : ""}\n    ${o.expr}`);
+}

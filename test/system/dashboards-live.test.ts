@@ -11,8 +11,9 @@ import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.
 import {
   type AllowedEmpty,
   evaluateTargets,
+  failures,
   resolveVariables,
-  type TargetOutcome,
+  targetKey,
   type VariableValues,
 } from "../support/dashboard-evaluation.ts";
 import { startChildGreeter } from "../support/greeter-server.ts";
@@ -70,15 +71,6 @@ async function sendRound(url: string): Promise<void> {
  */
 async function startOperatorForDashboards(): Promise<(ScrapeTarget & { stop(): Promise<void> }) | undefined> {
   return undefined;
-}
-
-const byKey = (o: { panel: string; refId: string }) => `${o.panel} / ${o.refId}`;
-
-function failures(outcomes: TargetOutcome[], allowed: AllowedEmpty[]): string[] {
-  const allowedKeys = new Set(allowed.map(byKey));
-  return outcomes
-    .filter((o) => o.outcome === "error" || (o.outcome === "empty" && !allowedKeys.has(byKey(o))))
-    .map((o) => `${byKey(o)}: ${o.outcome}${o.error ? ` (${o.error})` : ""}\n    ${o.expr}`);
 }
 
 describe("dashboards against a real Prometheus scraping real greeters", () => {
@@ -153,9 +145,9 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
 
     it("the allowed-empty queries parse and are empty here, so the list stays honest", async () => {
       const outcomes = await evaluateTargets(prom, dashboard, { values, ...RANGE });
-      const allowed = outcomes.filter((o) => ALLOWED_EMPTY.some((a) => byKey(a) === byKey(o)));
-      expect(allowed.map((o) => [byKey(o), o.outcome])).toEqual(
-        ALLOWED_EMPTY.map((a) => [byKey(a), "empty"]),
+      const allowed = outcomes.filter((o) => ALLOWED_EMPTY.some((a) => targetKey(a) === targetKey(o)));
+      expect(allowed.map((o) => [targetKey(o), o.outcome])).toEqual(
+        ALLOWED_EMPTY.map((a) => [targetKey(a), "empty"]),
       );
     });
 
@@ -193,7 +185,9 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
     it("every panel query parses in Prometheus", async () => {
       const all = { namespace: ".+", job: ".+", pod: ".+", controller: ".+" };
       const outcomes = await evaluateTargets(prom, dashboard, { values: all, ...RANGE });
-      expect(outcomes.filter((o) => o.outcome === "error").map((o) => `${byKey(o)}: ${o.error}`)).toEqual([]);
+      expect(outcomes.filter((o) => o.outcome === "error").map((o) => `${targetKey(o)}: ${o.error}`)).toEqual(
+        [],
+      );
     });
 
     it("returns data for every panel query once an operator is scraped", async (ctx) => {
