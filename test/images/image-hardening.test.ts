@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { getContainerRuntimeClient, ImageName, type StartedTestContainer } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GREETER_IMAGE, HardenedContainer, OPERATOR_IMAGE } from "./images.ts";
@@ -44,10 +44,7 @@ const devOnly = new Set(
 
 const images = [
   { name: "greeter", image: GREETER_IMAGE },
-  // Until operator/main.ts lands, the operator image has no entry point to check.
-  ...(existsSync(new URL("../../operator/main.ts", import.meta.url))
-    ? [{ name: "operator", image: OPERATOR_IMAGE }]
-    : []),
+  { name: "operator", image: OPERATOR_IMAGE },
 ];
 
 describe.each(images)("$name image", ({ image }) => {
