@@ -78,7 +78,7 @@ npm_dir() { (cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd); }
 # The build stage: what node:24-bookworm-slim offers that the Dockerfiles use (node, npm, a Debian userland,
 # user `node` 1000), plus how this machine reaches the npm registry.
 make_node_slim() {
-  local tag="$1" stage version registry
+  local tag="$1" stage version
   stage="$(mktemp -d "$cache/stage.XXXXXX")"
   $sudo tar -C "$stage" -xf "$(rootfs_tar)"
   version="$(node -p process.versions.node)"
@@ -89,9 +89,15 @@ make_node_slim() {
   $sudo ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$stage/usr/local/bin/npx"
   $sudo mkdir -p "$stage/etc/ssl/certs"
   $sudo install -m 0644 "$(ca_bundle)" "$stage/etc/ssl/certs/ca-certificates.crt"
-  registry="$(npm config get registry)"
-  printf 'registry=%s\ncafile=/etc/ssl/certs/ca-certificates.crt\nupdate-notifier=false\n' "$registry" |
-    $sudo tee "$stage/usr/local/etc/npmrc" >/dev/null
+  # Same registry and proxies as the host's npm; the CA bundle is the copy above.
+  {
+    printf 'cafile=/etc/ssl/certs/ca-certificates.crt\nupdate-notifier=false\n'
+    local key value
+    for key in registry proxy https-proxy noproxy strict-ssl; do
+      value="$(npm config get "$key" 2>/dev/null || true)"
+      case "$value" in "" | null | undefined) ;; *) printf '%s=%s\n' "$key" "$value" ;; esac
+    done
+  } | $sudo tee "$stage/usr/local/etc/npmrc" >/dev/null
   if ! grep -q '^node:' "$stage/etc/passwd"; then
     echo 'node:x:1000:1000::/home/node:/bin/bash' | $sudo tee -a "$stage/etc/passwd" >/dev/null
     echo 'node:x:1000:' | $sudo tee -a "$stage/etc/group" >/dev/null
