@@ -34,6 +34,10 @@ lint: deps ## Biome lint and format check, and tsc --noEmit
 generate: deps ## Regenerate the CRD, RBAC-free manifests and dashboards from their TypeScript sources
 	@$(NODE_PATH_EXPORT); npm run generate
 
+.PHONY: images
+images: ## Build the greeter and operator container images (starts dockerd when needed; see docs/images.md)
+	@hack/images.sh
+
 .PHONY: greeter
 greeter: deps ## Run the greeter app on $PORT (default 8080)
 	@$(NODE_PATH_EXPORT); npm run greeter
