@@ -7,20 +7,27 @@
 # loudly: the Dockerfiles themselves stay what a user builds anywhere. Prints each image's size.
 #
 # Usage: hack/images.sh [greeter|operator]...   (default: both)
+#        hack/images.sh --tags                    print the tags it builds, nothing else
 # Env:   VERSION (default: package.json), IMAGE_PREFIX (e.g. registry.example.com/team/, default none),
 #        STAND_INS=never to fail instead of making stand-ins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(hack/ensure-node.sh --export)"
 
-bash hack/prereqs.d/40-docker.sh >&2
-
 version="${VERSION:-$(node -p 'require("./package.json").version')}"
 prefix="${IMAGE_PREFIX:-}"
+image_name() { [ "$1" = greeter ] && echo "${prefix}greeter" || echo "${prefix}greeter-operator"; }
+
+if [ "${1:-}" = --tags ]; then
+  # What would be built, one tag a line, without Docker (config/manager is checked against it).
+  for c in greeter operator; do echo "$(image_name "$c"):$version"; done
+  exit 0
+fi
+
 components=("$@")
 [ "${#components[@]}" -gt 0 ] || components=(greeter operator)
 
-image_name() { [ "$1" = greeter ] && echo "${prefix}greeter" || echo "${prefix}greeter-operator"; }
+bash hack/prereqs.d/40-docker.sh >&2
 
 # Base images every Dockerfile names (FROM lines that are not earlier stages).
 base_images() {
