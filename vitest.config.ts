@@ -31,6 +31,18 @@ export default defineConfig({
         },
       },
       {
+        // One local control plane for all files (or USE_EXISTING_CLUSTER=true with KUBECONFIG); each test
+        // works in its own namespace. Files run one after another: some restart the API server.
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/cluster/global-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // The container images, built once by hack/images.sh in the global setup and run with testcontainers.
         // Ryuk (its reaper image) cannot be pulled here; the tests and the teardown clean up instead.
         test: {
