@@ -43,12 +43,13 @@ export default defineConfig({
         },
       },
       {
-        // The container images, built once by hack/images.sh in the global setup and run with testcontainers.
+        // The container images, built once by hack/images.sh in the global setup and run with testcontainers;
+        // the operator image runs against its own local control plane (as in integration).
         // Ryuk (its reaper image) cannot be pulled here; the tests and the teardown clean up instead.
         test: {
           name: "images",
           include: ["test/images/**/*.test.ts"],
-          globalSetup: ["test/images/global-setup.ts"],
+          globalSetup: ["test/images/global-setup.ts", "test/cluster/global-setup.ts"],
           env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
           testTimeout: 120_000,
           hookTimeout: 600_000,
