@@ -41,7 +41,8 @@ export type LivePrometheus = {
   stop(): Promise<void>;
 };
 
-async function freePort(): Promise<number> {
+/** A loopback port free right now (the caller binds it next). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -5,9 +5,13 @@
  * API with the template variables substituted, as Grafana would send it. Each must parse and return data,
  * except the few in ALLOWED_EMPTY, each with its reason.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { greeterInstancesDashboard } from "../../dashboards/src/greeter-instances.ts";
 import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.ts";
+import { selectorsWithoutData } from "../support/alert-series.ts";
 import {
   type AllowedEmpty,
   evaluateTargets,
@@ -18,6 +22,16 @@ import {
 } from "../support/dashboard-evaluation.ts";
 import { startChildGreeter } from "../support/greeter-server.ts";
 import { type LivePrometheus, type ScrapeTarget, startLivePrometheus } from "../support/live-prometheus.ts";
+
+const RULE_FILE = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "config",
+  "prometheus",
+  "alerts",
+  "prometheus-rule.yaml",
+);
 
 /** Grafana's $__rate_interval is max(step + scrape interval, 4 × scrape interval); scrapes here are 1 s apart. */
 const RATE_INTERVAL = "15s";
@@ -176,6 +190,24 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
         panel("Request rate by route and status class").map((v) => v.labels.status_class),
       );
       expect([...statusClasses].sort()).toEqual(["2", "4"]);
+    });
+  });
+
+  describe("greeter alerts", () => {
+    it("find the metric and every label they select on in the greeters' real metrics", async () => {
+      const rule = parse(readFileSync(RULE_FILE, "utf8")) as {
+        spec: { groups: Array<{ name: string; rules: Array<{ alert: string; expr: string }> }> };
+      };
+      const alerts = rule.spec.groups.find((g) => g.name === "greeter")?.rules ?? [];
+      expect(alerts.length).toBeGreaterThan(2);
+      for (const alert of alerts) {
+        // kube_* series come from kube-state-metrics, which this test does not run.
+        const missing = await selectorsWithoutData(prom, alert.expr, {
+          exact: false,
+          ignoreMetrics: /^kube_/,
+        });
+        expect(missing, alert.alert).toEqual([]);
+      }
     });
   });
 
