@@ -3,7 +3,9 @@
  * (labelled as a ServiceMonitor labels them), the test drives traffic including client errors, then every
  * variable query and every panel query of the "Greeter instances" dashboard runs through Prometheus's HTTP
  * API with the template variables substituted, as Grafana would send it. Each must parse and return data,
- * except the few in ALLOWED_EMPTY, each with its reason.
+ * except the few in ALLOWED_EMPTY, each with its reason. The operator dashboard needs a running operator and
+ * so a control plane: test/integration/operator-dashboard-live.test.ts proves it; here its queries are only
+ * checked to parse in Prometheus, which needs no cluster.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,31 +79,18 @@ async function sendRound(url: string): Promise<void> {
   await Promise.all(requests.map(([path, init]) => fetch(url + path, init).then((r) => r.arrayBuffer())));
 }
 
-/**
- * HOOK (operator): start the operator against the project's local control plane and return its metrics
- * address with the labels its ServiceMonitor gives it (namespace, job "greeter-operator-metrics", pod).
- * Until this returns a target, the operator dashboard is only checked to parse in Prometheus; the lead wires
- * it once the operator's entry point and the control plane exist.
- */
-async function startOperatorForDashboards(): Promise<(ScrapeTarget & { stop(): Promise<void> }) | undefined> {
-  return undefined;
-}
-
 describe("dashboards against a real Prometheus scraping real greeters", () => {
   let prom: LivePrometheus;
   const greeters: Greeter[] = [];
-  let operator: Awaited<ReturnType<typeof startOperatorForDashboards>>;
   let traffic = true;
   let trafficDone: Promise<void> = Promise.resolve();
 
   beforeAll(async () => {
     for (const g of GREETERS) greeters.push(await startChildGreeter({ VERSION: "0.1.0-test", ...g.env }));
-    operator = await startOperatorForDashboards();
     const targets: ScrapeTarget[] = GREETERS.map((g, i) => ({
       address: `127.0.0.1:${greeters[i]?.port}`,
       labels: { namespace: g.namespace, job: g.job, pod: g.pod },
     }));
-    if (operator) targets.push(operator);
     prom = await startLivePrometheus({ targets });
     // Traffic keeps flowing until the queries have run, so every rate over the last 15 s is non-zero.
     trafficDone = (async () => {
@@ -122,7 +111,6 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
     traffic = false;
     await trafficDone;
     await prom?.stop();
-    await operator?.stop();
     for (const g of greeters) {
       g.child.kill("SIGTERM");
       await g.exited;
@@ -220,13 +208,6 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
       expect(outcomes.filter((o) => o.outcome === "error").map((o) => `${targetKey(o)}: ${o.error}`)).toEqual(
         [],
       );
-    });
-
-    it("returns data for every panel query once an operator is scraped", async (ctx) => {
-      if (!operator) ctx.skip("operator not wired yet: see startOperatorForDashboards()");
-      const values = await resolveVariables(prom, dashboard);
-      const outcomes = await evaluateTargets(prom, dashboard, { values, ...RANGE });
-      expect(failures(outcomes, [])).toEqual([]);
     });
   });
 });
