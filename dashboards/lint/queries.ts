@@ -1,7 +1,13 @@
 /** Pulls every PromQL expression out of a dashboard: panel targets and query-variable definitions. */
 import type { Dashboard, Panel, RowPanel, VariableModel } from "@grafana/grafana-foundation-sdk/dashboard";
 
-export type PanelQuery = { panel: string; refId: string; expr: string; datasourceUid?: string };
+export type PanelQuery = {
+  panel: string;
+  refId: string;
+  expr: string;
+  legend: string;
+  datasourceUid?: string;
+};
 
 export function panelsOf(dashboard: Dashboard): Panel[] {
   const out: Panel[] = [];
@@ -15,11 +21,17 @@ export function panelsOf(dashboard: Dashboard): Panel[] {
 export function panelQueries(dashboard: Dashboard): PanelQuery[] {
   return panelsOf(dashboard).flatMap((panel) =>
     (panel.targets ?? []).map((target) => {
-      const t = target as { refId?: string; expr?: string; datasource?: { uid?: string } };
+      const t = target as {
+        refId?: string;
+        expr?: string;
+        legendFormat?: string;
+        datasource?: { uid?: string };
+      };
       return {
         panel: panel.title ?? "(untitled)",
         refId: t.refId ?? "?",
         expr: t.expr ?? "",
+        legend: t.legendFormat ?? "",
         ...(t.datasource?.uid ? { datasourceUid: t.datasource.uid } : {}),
       };
     }),

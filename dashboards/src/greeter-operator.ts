@@ -256,7 +256,7 @@ export function greeterOperatorDashboard(): Dashboard {
         targets: [
           query(
             // No series exists before the first restart; the watched resources then read 0 rather than "No data".
-            `sum by (resource, reason) (increase(greeter_operator_watch_restarts_total{${SEL}}[$__rate_interval])) or sum by (resource) (greeter_operator_watch_last_event_age_seconds{${SEL}}) * 0`,
+            `sum by (resource, reason) (increase(greeter_operator_watch_restarts_total{${SEL}}[$__rate_interval])) or label_replace(sum by (resource) (greeter_operator_watch_last_event_age_seconds{${SEL}}) * 0, "reason", "none", "", "")`,
             "{{resource}} {{reason}}",
           ),
         ],

@@ -15,6 +15,7 @@ import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.
 import { createTestNamespace, kubectl, type TestNamespace, testKubeconfig } from "../cluster/testing.ts";
 import { selectorsWithoutData } from "../support/alert-series.ts";
 import {
+  blankLegends,
   evaluateTargets,
   failures,
   resolveVariables,
@@ -128,6 +129,7 @@ describe("Greeter operator dashboard against a running operator", () => {
     const outcomes = await evaluateTargets(prom, dashboard, { values, ...RANGE });
     expect(outcomes.length).toBeGreaterThan(20);
     expect(failures(outcomes, [])).toEqual([]);
+    expect(blankLegends(outcomes)).toEqual([]);
   });
 
   it("shows this pod as the leader and the Greeter it manages", async () => {

@@ -21,6 +21,7 @@ export type TargetOutcome = {
   panel: string;
   refId: string;
   expr: string;
+  legend: string;
   /** "error": Prometheus rejected it; "empty": no series or only NaN; "data": at least one finite value. */
   outcome: "data" | "empty" | "error";
   error?: string;
@@ -59,7 +60,13 @@ export async function evaluateTargets(
   for (const target of panelQueries(dashboard)) {
     const expr = substitute(target.expr, options.values, options.rateInterval);
     const result = await prom.queryRange(expr, start, end, options.step);
-    outcomes.push({ panel: target.panel, refId: target.refId, expr, ...classify(result) });
+    outcomes.push({
+      panel: target.panel,
+      refId: target.refId,
+      expr,
+      legend: target.legend,
+      ...classify(result),
+    });
   }
   return outcomes;
 }
@@ -85,4 +92,22 @@ export function failures(outcomes: TargetOutcome[], allowed: AllowedEmpty[]): st
   return outcomes
     .filter((o) => o.outcome === "error" || (o.outcome === "empty" && !allowedKeys.has(targetKey(o))))
     .map((o) => `${targetKey(o)}: ${o.outcome}${o.error ? ` (${o.error})` : ""}\n    ${o.expr}`);
+}
+
+/**
+ * Series whose legend would show a blank: the legend names a label ({{job}}) that the query's result does
+ * not carry, e.g. after grouping it away. Grafana renders those as empty text, and series become
+ * indistinguishable.
+ */
+export function blankLegends(outcomes: TargetOutcome[]): string[] {
+  const problems: string[] = [];
+  for (const o of outcomes) {
+    const wanted = [...o.legend.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1] ?? "");
+    for (const { labels } of o.values) {
+      const missing = wanted.filter((label) => !labels[label]);
+      if (missing.length > 0)
+        problems.push(`${targetKey(o)}: legend "${o.legend}" lacks ${missing.join(", ")}`);
+    }
+  }
+  return [...new Set(problems)];
 }

@@ -16,6 +16,7 @@ import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.
 import { selectorsWithoutData } from "../support/alert-series.ts";
 import {
   type AllowedEmpty,
+  blankLegends,
   evaluateTargets,
   failures,
   resolveVariables,
@@ -137,6 +138,7 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
       const outcomes = await evaluateTargets(prom, dashboard, { values, ...RANGE });
       expect(outcomes.length).toBeGreaterThan(10);
       expect(failures(outcomes, ALLOWED_EMPTY)).toEqual([]);
+      expect(blankLegends(outcomes)).toEqual([]);
     });
 
     it('returns data for every panel query with "All" selected', async () => {
