@@ -3,13 +3,15 @@
  * listens on PORT (HOST if set), and installs graceful shutdown. Wiring only; behaviour lives in app.ts
  * and shutdown.ts.
  */
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { installShutdown } from "./shutdown.ts";
+
+// getBuiltinModule rather than a static import, which would load undici (see problem.ts).
+const { createServer } = process.getBuiltinModule("node:http");
 
 function readConfig(): Config {
   try {
@@ -21,6 +23,13 @@ function readConfig(): Config {
     }
     throw err;
   }
+}
+
+/** Exits once the asynchronous log destination has written everything, in order (at most 2 s later). */
+function exitAfterFlush(code: number) {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+  log.flush(() => process.exit(code));
 }
 
 const config = readConfig();
@@ -37,13 +46,12 @@ installShutdown({
   beginDrain: () => {
     ready = false;
   },
-  // pino flushes its asynchronous destination on process exit.
-  exit: (code) => process.exit(code),
+  exit: (code) => exitAfterFlush(code),
 });
 
 server.on("error", (err) => {
   log.fatal({ err }, "server failed");
-  process.exit(1);
+  exitAfterFlush(1);
 });
 server.listen({ port: config.port, host: config.host }, () => {
   ready = true;

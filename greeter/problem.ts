@@ -4,8 +4,11 @@
  * Errors from anywhere (body parsers, handlers, bugs) are mapped here; an unexpected error becomes a plain
  * 500 whose detail says nothing about the cause, so no stack trace or internal message reaches a client.
  */
-import { STATUS_CODES } from "node:http";
 import type { Response } from "express";
+
+// Not `import ... from "node:http"`: a static import builds http's whole ESM namespace, which evaluates its
+// lazy exports and loads Node's bundled undici, several MiB of RSS the greeter never uses.
+const { STATUS_CODES } = process.getBuiltinModule("node:http");
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 

@@ -3,7 +3,8 @@
  * another service carry through), otherwise a fresh random UUID. Ids with spaces, quotes or other odd bytes
  * are replaced rather than echoed, so a header can never smuggle text into logs or responses.
  */
-import { randomUUID } from "node:crypto";
+// getBuiltinModule rather than a static import, which would also load WebCrypto (see problem.ts).
+const { randomUUID } = process.getBuiltinModule("node:crypto");
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
