@@ -22,7 +22,7 @@ import { OperatorProcess } from "../support/operator-process.ts";
 const SAMPLE = join(import.meta.dirname, "..", "..", "config", "samples", "greeter.yaml");
 const sample = parse(readFileSync(SAMPLE, "utf8")) as {
   metadata: { name: string };
-  spec: Record<string, any>;
+  spec: { greeting: string; resources: unknown };
 };
 
 let operator: OperatorProcess;
