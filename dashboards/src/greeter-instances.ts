@@ -157,7 +157,7 @@ export function greeterInstancesDashboard(): Dashboard {
         description: "CPU time used per second of wall time; 100% is one full core.",
         unit: "percentunit",
         min: 0,
-        width: 6,
+        width: 8,
         targets: [
           query(`sum by (pod) (rate(process_cpu_seconds_total{${SEL}}[$__rate_interval]))`, "{{pod}}"),
         ],
@@ -170,7 +170,7 @@ export function greeterInstancesDashboard(): Dashboard {
           "Resident set size of the Node.js process: what counts against the container's memory limit.",
         unit: "bytes",
         min: 0,
-        width: 6,
+        width: 8,
         targets: [query(`sum by (pod) (process_resident_memory_bytes{${SEL}})`, "{{pod}}")],
       }),
     )
@@ -181,7 +181,7 @@ export function greeterInstancesDashboard(): Dashboard {
           "99th percentile delay of the Node.js event loop (prom-client's sampler). Every request waits this long on top of its own work; above a few milliseconds the process is CPU-bound.",
         unit: "s",
         min: 0,
-        width: 6,
+        width: 8,
         targets: [query(`max by (pod) (nodejs_eventloop_lag_p99_seconds{${SEL}})`, "{{pod}}")],
       }),
     )
@@ -192,12 +192,25 @@ export function greeterInstancesDashboard(): Dashboard {
           "V8 heap used and its current size. Used heap that only grows across garbage collections is a leak.",
         unit: "bytes",
         min: 0,
-        width: 6,
+        width: 12,
         targets: [
           query(`sum by (pod) (nodejs_heap_size_used_bytes{${SEL}})`, "{{pod}} used"),
           query(`sum by (pod) (nodejs_heap_size_total_bytes{${SEL}})`, "{{pod}} total"),
         ],
       }),
     );
+  builder.withPanel(
+    timeseries({
+      title: "Pods by version",
+      description:
+        "Greeter pods per build version (greeter_build_info). Two versions side by side means a rollout is under way or stuck; compare with errors and latency above.",
+      unit: "short",
+      min: 0,
+      width: 12,
+      targets: [
+        query(`count by (${PER_GREETER}, version) (greeter_build_info{${SEL}})`, "{{job}} {{version}}"),
+      ],
+    }),
+  );
   return numberPanels(builder.build());
 }
