@@ -13,8 +13,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     {
       level,
       base: { service: "greeter" },
-      // ISO time is what log pipelines (Loki, Elasticsearch) parse without configuration.
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino's default epoch-millisecond `time`: formatting an ISO date cost 2% of a request's CPU.
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
