@@ -1,0 +1,76 @@
+/** The results table (markdown) of `npm run bench:operator`. */
+import { total } from "./audit.ts";
+
+export interface Result {
+  n: number;
+  workers: number;
+  load: string;
+  convergenceS: number;
+  createdS: number;
+  podsReadyS: number;
+  floorS: number;
+  floorPodsReadyS: number;
+  ratio: number;
+  operatorRequestsPerGreeter: Record<string, number>;
+  operatorWritesPerGreeter: Record<string, number>;
+  writesPerGreeter: number;
+  writesPerGreeterExclEvents: number;
+  apiserverRequestsPerGreeter: Record<string, number>;
+  convergeCpuS: number;
+  rssConvergedMiB: number;
+  rssMiB: number;
+  heapMiB: number;
+  idle: { seconds: number; writes: Record<string, number>; cpuS: number; reconciles: number };
+  storm: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
+  recovery: { ready: number; confirmed: number; writes: Record<string, number> };
+}
+
+const fmt = (o: Record<string, number>) =>
+  Object.entries(o)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ") || "0";
+
+function slope(results: Result[], pick: (r: Result) => number): string {
+  if (results.length < 2) return "n/a";
+  const a = results[0] as Result;
+  const b = results[results.length - 1] as Result;
+  return (((pick(b) - pick(a)) / (b.n - a.n)) * 1000).toFixed(1);
+}
+
+export function markdown(
+  results: Result[],
+  meta: { date: string; loadBefore: string; loadAfter: string; resync: string },
+): string {
+  const lines = [
+    `# Operator at scale (${meta.date})`,
+    "",
+    `\`npm run bench:operator\`: local control plane (test/cluster, kwok), operator \`node operator/main.ts\` with default workers (${results[0]?.workers}), RESYNC_PERIOD=${meta.resync}, Greeters with replicas: 1 over 10 namespaces. Machine: 2 cores shared with other engineers' test runs; load average (1/5/15 min) before ${meta.loadBefore}, after ${meta.loadAfter}.`,
+    "",
+    "| N | convergence | floor | ratio | operator writes/Greeter (excl. Events) | operator requests/Greeter | RSS (steady) | heap | CPU to converge | load after |",
+    "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
+    ...results.map(
+      (r) =>
+        `| ${r.n} | ${r.convergenceS} s | ${r.floorS} s | ${r.ratio} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
+    ),
+    "",
+    `RSS slope: ${slope(results, (r) => r.rssMiB)} MiB per 1,000 Greeters; heap slope ${slope(results, (r) => r.heapMiB)} MiB per 1,000.`,
+    "",
+    "| N | Greeters created | their pods Ready | floor pods Ready | idle writes | idle CPU | idle reconciles | storm | storm writes/Greeter | storm CPU | restart: Ready | restart: all confirmed | restart writes |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...results.map(
+      (r) =>
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS} s | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm.seconds} s | ${r.storm.writesPerGreeter.toFixed(2)} | ${r.storm.cpuS} s | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
+    ),
+    "",
+    "Operator writes per Greeter on creation, by verb and resource (audit log, operator identity only):",
+    "",
+    ...results.map((r) => `- N=${r.n}: ${fmt(r.operatorWritesPerGreeter)}; storm: ${fmt(r.storm.writes)}`),
+    "",
+    "API server requests per Greeter during convergence (apiserver_request_total, every client: operator, bench, controller manager, scheduler, kwok):",
+    "",
+    ...results.map((r) => `- N=${r.n}: ${fmt(r.apiserverRequestsPerGreeter)}`),
+    "",
+  ];
+  return lines.join("\n");
+}

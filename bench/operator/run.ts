@@ -1,0 +1,302 @@
+/**
+ * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120]`: the operator at scale, against
+ * the API server's own limit. For each N, on a fresh local control plane (test/cluster, kwok Nodes):
+ *
+ *  1. converge: start the operator (`node operator/main.ts`, default workers, RESYNC_PERIOD=60s), create N
+ *     Greeters over 10 namespaces, time until every one has its Deployment, Service and ServiceMonitor and a
+ *     status with observedGeneration == generation and Ready=True; requests by verb, CPU, RSS;
+ *  2. steady: idle for `--idle` seconds (≥ one resync): writes and CPU;
+ *  3. storm: change `greeting` on all; time until every Deployment carries it and every status is current;
+ *  4. recovery: restart the operator; time until Ready and every Greeter reconciled, and its writes;
+ *  5. floor: operator stopped, a plain client makes the same writes for N more Greeters with the same
+ *     concurrency (bench/operator/workload.ts); also how long the cluster (kcm, scheduler, kwok) takes to make
+ *     their pods Ready.
+ *
+ * Writes are counted per identity from the audit log; reads from the operator's rest_client_requests_total
+ * and the API server's apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg}.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { LABEL_GREETER } from "../../operator/api/v1alpha1/constants.ts";
+import { loadConfig } from "../../operator/config.ts";
+import { ControlPlane } from "../../test/cluster/control-plane.ts";
+import { BenchApi } from "./api.ts";
+import { AuditLog, total } from "./audit.ts";
+import { OperatorProcess } from "./operator-process.ts";
+import { plotSvg } from "./plot.ts";
+import { diff, parseSamples, type Sample, single, sumBy } from "./prom-text.ts";
+import { markdown, type Result } from "./report.ts";
+import { Tracker } from "./tracker.ts";
+import { unthrottle } from "./unthrottle.ts";
+import {
+  createGreeters,
+  createNamespaces,
+  floor,
+  greeterKeys,
+  namespaces,
+  patchGreeting,
+} from "./workload.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const OPERATOR_USER = "greeter-operator-bench";
+const RESYNC = "60s";
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: "string", default: "100,1000,3000" },
+    idle: { type: "string", default: "120" },
+    "cpu-prof": { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+});
+const sizes = (args.n ?? "")
+  .split(",")
+  .map((s) => Number(s.replaceAll("_", "").trim()))
+  .filter((n) => n > 0);
+const idleSeconds = Number(args.idle);
+const defaults = loadConfig({ env: {}, argv: [] });
+const workers = defaults.workers;
+
+const log = (m: string) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${m}\n`);
+const secs = (ms: number) => Math.round(ms) / 1000;
+const uptime = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+function restByMethod(s: Sample[]) {
+  return sumBy(s, "rest_client_requests_total", ["method"]);
+}
+function reconciles(s: Sample[]) {
+  return [...sumBy(s, "controller_runtime_reconcile_total", []).values()].reduce((a, b) => a + b, 0);
+}
+const API_RESOURCES = new Set([
+  "greeters",
+  "deployments",
+  "services",
+  "servicemonitors",
+  "events",
+  "pods",
+  "replicasets",
+  "endpointslices",
+]);
+function apiserverByVerb(text: string) {
+  const s = parseSamples(text, new Set(["apiserver_request_total"]));
+  return sumBy(s, "apiserver_request_total", ["verb", "resource", "subresource"], (l) =>
+    API_RESOURCES.has(l.resource ?? ""),
+  );
+}
+const perGreeter = (counts: Record<string, number>, n: number) =>
+  Object.fromEntries(
+    Object.entries(counts).map(([k, v]) => [k.replace(/\/$/, ""), Math.round((v / n) * 100) / 100]),
+  );
+
+async function runOne(n: number, stamp: string): Promise<Result> {
+  log(`N=${n}: starting a control plane (load ${uptime()})`);
+  const cp = await ControlPlane.start({ crds: [join(ROOT, "crds")], log: (m) => log(`  cluster: ${m}`) });
+  await unthrottle(cp);
+  const api = new BenchApi({
+    server: cp.server,
+    caFile: cp.state.layout.pki.caCert,
+    certFile: cp.state.admin.certFile,
+    keyFile: cp.state.admin.keyFile,
+  });
+  const audit = new AuditLog(cp.state.auditLog);
+  const tracker = new Tracker(api, LABEL_GREETER);
+  const kubeconfig = await cp.kubeconfigFor("bench-operator", {
+    user: OPERATOR_USER,
+    groups: ["system:masters"],
+  });
+  const logDir = join(ROOT, ".tmp", "bench-operator", stamp);
+  mkdirSync(logDir, { recursive: true });
+  let op: OperatorProcess | undefined;
+  const startOperator = async (tag: string) => {
+    op = await OperatorProcess.start({
+      root: ROOT,
+      kubeconfig,
+      logFile: join(logDir, `operator-${n}-${tag}.log`),
+      env: { RESYNC_PERIOD: RESYNC },
+      nodeArgs: args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(logDir, `prof-${n}-${tag}`)}`] : [],
+    });
+    return op;
+  };
+  try {
+    const keys = greeterKeys("bench", n);
+    const floorKeys = greeterKeys("floor", n);
+    await createNamespaces(api, [...namespaces("bench"), ...namespaces("floor")]);
+    await tracker.start();
+
+    // 1. converge
+    let operator = await startOperator("main");
+    await operator.ready();
+    const m0 = await operator.metrics();
+    const api0 = apiserverByVerb(await api.metrics());
+    const cpu0 = operator.cpuSeconds();
+    const audit0 = audit.offset();
+    const t0 = performance.now();
+    let podsReadyAt = 0;
+    const podsTimer = setInterval(() => {
+      if (!podsReadyAt && tracker.podsReady(keys) === n) podsReadyAt = performance.now();
+    }, 250);
+    log(`N=${n}: creating ${n} Greeters`);
+    let createdAt = 0;
+    const creating = createGreeters(api, keys, "Hello, {name}").then(() => (createdAt = performance.now()));
+    const convergedAt = await tracker.until(
+      () => createdAt > 0 && tracker.pending(keys) === 0,
+      Math.max(600_000, n * 400),
+      () => `pending ${tracker.pending(keys)}/${n}, pods ready ${tracker.podsReady(keys)}, load ${uptime()}`,
+    );
+    await creating;
+    clearInterval(podsTimer);
+    if (!podsReadyAt) podsReadyAt = convergedAt;
+    const convergeCpu = operator.cpuSeconds() - cpu0;
+    const convergence = convergedAt - t0;
+    log(
+      `N=${n}: converged in ${secs(convergence)}s (created in ${secs(createdAt - t0)}s, pods ready at ${secs(podsReadyAt - t0)}s), CPU ${convergeCpu.toFixed(1)}s`,
+    );
+    await sleep(3000); // let trailing events land before counting
+    const m1 = await operator.metrics();
+    const api1 = apiserverByVerb(await api.metrics());
+    const createWrites = audit.writesSince(audit0, OPERATOR_USER);
+    const rssConverged = operator.rssBytes();
+
+    // 2. steady state
+    log(`N=${n}: idle for ${idleSeconds}s (resync ${RESYNC})`);
+    const cpuIdle0 = operator.cpuSeconds();
+    const auditIdle0 = audit.offset();
+    await sleep(idleSeconds * 1000);
+    const m2 = await operator.metrics();
+    const idleWrites = audit.writesSince(auditIdle0, OPERATOR_USER);
+    const idleCpu = operator.cpuSeconds() - cpuIdle0;
+    const idleReconciles = reconciles(m2) - reconciles(m1);
+    const rss = operator.rssBytes();
+    const heap = single(m2, "nodejs_heap_size_used_bytes") ?? 0;
+    log(
+      `N=${n}: idle: ${total(idleWrites)} writes, ${idleReconciles} reconciles, CPU ${idleCpu.toFixed(1)}s, RSS ${(rss / 2 ** 20).toFixed(0)} MiB`,
+    );
+
+    // 3. update storm
+    const storm = "Hi, {name}: storm";
+    const auditStorm0 = audit.offset();
+    const cpuStorm0 = operator.cpuSeconds();
+    const ts = performance.now();
+    let patchedAt = 0;
+    const patching = patchGreeting(api, keys, storm).then(() => (patchedAt = performance.now()));
+    const stormAt = await tracker.until(
+      () => patchedAt > 0 && tracker.pending(keys, storm) === 0,
+      Math.max(600_000, n * 400),
+      () => `storm pending ${tracker.pending(keys, storm)}/${n}`,
+    );
+    await patching;
+    const stormTime = stormAt - ts;
+    const stormCpu = operator.cpuSeconds() - cpuStorm0;
+    await sleep(3000);
+    const stormWrites = audit.writesSince(auditStorm0, OPERATOR_USER);
+    log(`N=${n}: storm converged in ${secs(stormTime)}s, ${total(stormWrites)} writes`);
+
+    // 4. recovery
+    await operator.stop();
+    const auditRec0 = audit.offset();
+    operator = await startOperator("restart");
+    const readyAt = await operator.ready();
+    let recoveredAt = 0;
+    for (;;) {
+      const m = await operator.metrics();
+      const depth = [...sumBy(m, "workqueue_depth", []).values()][0] ?? 0;
+      const active = [...sumBy(m, "controller_runtime_active_workers", []).values()][0] ?? 0;
+      if (reconciles(m) >= n && depth === 0 && active === 0) {
+        recoveredAt = performance.now();
+        break;
+      }
+      await sleep(100);
+    }
+    await sleep(3000);
+    const recoveryWrites = audit.writesSince(auditRec0, OPERATOR_USER);
+    const recovery = {
+      ready: secs(readyAt - operator.startedAt),
+      confirmed: secs(recoveredAt - operator.startedAt),
+      writes: recoveryWrites,
+    };
+    log(
+      `N=${n}: restart: ready ${recovery.ready}s, all confirmed ${recovery.confirmed}s, ${total(recoveryWrites)} writes`,
+    );
+    await operator.stop();
+    op = undefined;
+
+    // 5. floor
+    log(`N=${n}: floor (${workers} writers)`);
+    const tf = performance.now();
+    const floorWrites = await floor(api, floorKeys, "Hello, {name}", workers, defaults.greeterImage);
+    const floorTime = performance.now() - tf;
+    const floorPodsAt = await tracker.until(
+      () => tracker.podsReady(floorKeys) === n,
+      Math.max(600_000, n * 400),
+    );
+    log(
+      `N=${n}: floor ${secs(floorTime)}s (${floorWrites} writes), its pods Ready at ${secs(floorPodsAt - tf)}s`,
+    );
+
+    const opRequests = diff(restByMethod(m1), restByMethod(m0));
+    return {
+      n,
+      workers,
+      load: uptime(),
+      convergenceS: secs(convergence),
+      createdS: secs(createdAt - t0),
+      podsReadyS: secs(podsReadyAt - t0),
+      floorS: secs(floorTime),
+      floorPodsReadyS: secs(floorPodsAt - tf),
+      ratio: Math.round((convergence / floorTime) * 100) / 100,
+      operatorRequestsPerGreeter: perGreeter(opRequests, n),
+      operatorWritesPerGreeter: perGreeter(createWrites, n),
+      writesPerGreeter: total(createWrites) / n,
+      writesPerGreeterExclEvents: total(createWrites, (k) => k.endsWith(" events")) / n,
+      apiserverRequestsPerGreeter: perGreeter(diff(api1, api0), n),
+      convergeCpuS: Math.round(convergeCpu * 100) / 100,
+      rssConvergedMiB: Math.round(rssConverged / 2 ** 20),
+      rssMiB: Math.round(rss / 2 ** 20),
+      heapMiB: Math.round(heap / 2 ** 20),
+      idle: {
+        seconds: idleSeconds,
+        writes: idleWrites,
+        cpuS: Math.round(idleCpu * 100) / 100,
+        reconciles: idleReconciles,
+      },
+      storm: {
+        seconds: secs(stormTime),
+        writes: stormWrites,
+        writesPerGreeter: total(stormWrites) / n,
+        cpuS: Math.round(stormCpu * 100) / 100,
+      },
+      recovery,
+    };
+  } finally {
+    tracker.stop();
+    await op?.stop().catch(() => {});
+    await api.close();
+    await cp.stop();
+  }
+}
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+const results: Result[] = [];
+const loadBefore = uptime();
+for (const n of sizes) results.push(await runOne(n, stamp));
+const date = new Date().toISOString().slice(0, 10);
+const outBase = args.out ?? join(ROOT, "bench", "results", `operator-${date}`);
+const md = markdown(results, {
+  date: new Date().toISOString(),
+  loadBefore,
+  loadAfter: uptime(),
+  resync: RESYNC,
+});
+process.stdout.write(`${md}\n`);
+mkdirSync(dirname(outBase), { recursive: true });
+writeFileSync(`${outBase}.md`, md);
+writeFileSync(`${outBase}.json`, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
+writeFileSync(`${outBase}.svg`, plotSvg(results));
+log(`wrote ${outBase}.{md,json,svg}`);
