@@ -125,7 +125,7 @@ describe("config/default", () => {
 
     it("can read Greeters and write only their status", () => {
       expect(verbs("greeter.operator.dev", "greeters").sort()).toEqual(["get", "list", "watch"]);
-      expect(verbs("greeter.operator.dev", "greeters/status").sort()).toEqual(["get", "patch", "update"]);
+      expect(verbs("greeter.operator.dev", "greeters/status")).toEqual(["patch"]);
     });
 
     it("can watch and server-side apply every kind the reconciler applies, and delete what it deletes", () => {
@@ -152,14 +152,22 @@ describe("config/default", () => {
       expect(verbs("apps", "deployments")).not.toContain("delete");
     });
 
-    it("can watch pods, CRDs, and record events", () => {
-      expect(verbs("", "pods").sort()).toEqual(["get", "list", "watch"]);
-      expect(verbs("apiextensions.k8s.io", "customresourcedefinitions").sort()).toEqual([
-        "get",
-        "list",
-        "watch",
-      ]);
+    it("can watch pods and record events, and nothing else", () => {
+      expect(verbs("", "pods").sort()).toEqual(["list", "watch"]);
       expect(verbs("events.k8s.io", "events").sort()).toEqual(["create", "patch"]);
+      const resources = rules.flatMap((r) => r.resources).sort();
+      expect(resources).toEqual(
+        [
+          "deployments",
+          "events",
+          "greeters",
+          "greeters/finalizers",
+          "greeters/status",
+          "pods",
+          "servicemonitors",
+          "services",
+        ].sort(),
+      );
     });
   });
 });
