@@ -54,11 +54,13 @@ export function greeterOperatorDashboard(): Dashboard {
     .time({ from: "now-1h", to: "now" })
     .timezone("browser")
     .withVariable(datasourceVariable())
+    // Variables read controller_runtime_max_concurrent_reconciles: a controller sets it when it starts, so an
+    // operator with no Greeters yet (no reconcile counters) still shows up.
     .withVariable(
       labelVariable(
         "namespace",
         "Namespace",
-        "label_values(controller_runtime_reconcile_total, namespace)",
+        "label_values(controller_runtime_max_concurrent_reconciles, namespace)",
         "Namespace the operator runs in.",
       ),
     )
@@ -66,7 +68,7 @@ export function greeterOperatorDashboard(): Dashboard {
       labelVariable(
         "job",
         "Job",
-        'label_values(controller_runtime_reconcile_total{namespace=~"$namespace"}, job)',
+        'label_values(controller_runtime_max_concurrent_reconciles{namespace=~"$namespace"}, job)',
         "The operator's metrics Service, as the ServiceMonitor names the job.",
       ),
     )
@@ -82,7 +84,7 @@ export function greeterOperatorDashboard(): Dashboard {
       labelVariable(
         "controller",
         "Controller",
-        'label_values(controller_runtime_reconcile_total{namespace=~"$namespace", job=~"$job"}, controller)',
+        'label_values(controller_runtime_max_concurrent_reconciles{namespace=~"$namespace", job=~"$job"}, controller)',
         "Controller name (the controller label on reconcile metrics).",
       ),
     )
