@@ -136,6 +136,17 @@ describe("GreeterController.reconcile", () => {
     expect(quietRound).toBeGreaterThanOrEqual(0);
   });
 
+  it("does not redo its own writes while the caches lag behind them", async () => {
+    const { server, controller, reconcile } = await setup();
+    controller.greeters.store.set(aGreeter() as never);
+    await reconcile("demo/hello");
+    const first = server.requests.length;
+    await reconcile("demo/hello"); // no watch event has reached the caches yet
+    const again = server.requests.slice(first).filter(isMutation);
+    expect(again.filter((r) => r.method === "PATCH" && !r.url.pathname.endsWith("/status"))).toEqual([]);
+    expect(again.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body).reason)).not.toContain("Created");
+  });
+
   it("turns an invalid child into Degraded status and a Warning Event, without retrying", async () => {
     const { server, controller, reconcile } = await setup(["Deployment"]);
     controller.greeters.store.set(aGreeter() as never);

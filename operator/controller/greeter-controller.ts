@@ -29,11 +29,13 @@ import type { ControllerMetrics } from "../runtime/controller-metrics.ts";
 import type { EventRecorder } from "../runtime/event-recorder.ts";
 import { Informer } from "../runtime/informer.ts";
 import type { KubeClient } from "../runtime/kube-client.ts";
+import { RecentWrites } from "../runtime/recent-writes.ts";
 import { knownTypes, objectKey, type ResourceType, splitKey } from "../runtime/resource.ts";
 import { ResourceClient } from "../runtime/resource-client.ts";
 import { byLabel, stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { forChildCache, forPodCache } from "./cache-transforms.ts";
 import { childNames } from "./names.ts";
 import {
   applyFailureEvent,
@@ -61,6 +63,8 @@ const serviceMonitorType: ResourceType = {
   namespaced: true,
 };
 
+const TYPE_GONE_RETRY_MS = 2_000;
+
 export interface GreeterControllerOptions {
   client: KubeClient;
   recorder: EventRecorder;
@@ -74,14 +78,6 @@ export interface GreeterControllerOptions {
   now?: () => Date;
 }
 
-/** Children keep managedFields: the core's no-op check uses them to see fields we must remove. */
-const forChildren = <T extends KubernetesObject>(obj: T): T => {
-  const annotations = obj.metadata?.annotations;
-  if (!annotations || !("kubectl.kubernetes.io/last-applied-configuration" in annotations)) return obj;
-  const { "kubectl.kubernetes.io/last-applied-configuration": _la, ...rest } = annotations;
-  return { ...obj, metadata: { ...obj.metadata, annotations: rest } };
-};
-
 export class GreeterController {
   readonly controller: Controller;
   readonly greeters: Informer<Greeter & KubernetesObject>;
@@ -92,6 +88,13 @@ export class GreeterController {
   readonly #o: GreeterControllerOptions;
   readonly #clients: Record<string, ResourceClient>;
   readonly #greeterClient: ResourceClient<Greeter & KubernetesObject>;
+  /** Our own writes, per kind, until the caches show them (see RecentWrites). */
+  readonly #recent: Record<string, RecentWrites> = {
+    Greeter: new RecentWrites(),
+    Deployment: new RecentWrites(),
+    Service: new RecentWrites(),
+    ServiceMonitor: new RecentWrites(),
+  };
 
   constructor(options: GreeterControllerOptions) {
     this.#o = options;
@@ -113,12 +116,12 @@ export class GreeterController {
       metrics: options.metrics.watch,
       log,
     });
-    this.deployments = new Informer(deployments, { ...ours, transform: forChildren });
-    this.services = new Informer(services, { ...ours, transform: forChildren });
-    this.serviceMonitors = new Informer(serviceMonitors, { ...ours, transform: forChildren });
+    this.deployments = new Informer(deployments, { ...ours, transform: forChildCache });
+    this.services = new Informer(services, { ...ours, transform: forChildCache });
+    this.serviceMonitors = new Informer(serviceMonitors, { ...ours, transform: forChildCache });
     this.pods = new Informer(new ResourceClient<V1Pod>(client, knownTypes.pods), {
       ...ours,
-      transform: stripForCache,
+      transform: forPodCache,
     });
     this.pods.store.addIndex("greeter", byLabel(LABEL_GREETER));
 
@@ -170,20 +173,35 @@ export class GreeterController {
   }
 
   async reconcile({ key, log, signal }: ReconcileRequest): Promise<Action> {
-    const greeter = this.greeters.store.get(key);
+    const cachedGreeter = this.greeters.store.get(key);
+    const greeter = this.#recentOf("Greeter").read(key, cachedGreeter) as
+      | (Greeter & KubernetesObject)
+      | undefined;
     // Deleted: the garbage collector removes the children through their ownerReferences.
     if (!greeter) return Action.awaitChange();
     const { namespace = "" } = splitKey(key);
-    const observed = await this.#observe(greeter, namespace, signal);
+    const { observed, cached } = await this.#observe(greeter, namespace, signal);
     const now = this.#o.now?.() ?? new Date();
     const plan = reconcileGreeter(greeter, observed, { defaultImage: this.#o.greeterImage, now });
 
     for (const child of plan.apply) {
+      const kind = child.kind ?? "";
       try {
-        await this.#clientFor(child.kind).apply(child, { fieldManager: FIELD_MANAGER, force: true, signal });
-        log.info({ kind: child.kind, name: child.metadata?.name }, "applied");
+        const written = await this.#clientFor(kind).apply(child, {
+          fieldManager: FIELD_MANAGER,
+          force: true,
+          signal,
+        });
+        this.#recentOf(kind).remember(cached[kind], written);
+        log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
-        return this.#failed(greeter, plan, child.kind ?? "object", child.metadata?.name ?? "", err, now, log);
+        // Apply creates, so a 404 means the type itself is not served (e.g. its CRD was just deleted): not
+        // the Greeter's fault. The informer notices the type is gone and the status will say so.
+        if (isApiError(err, 404)) {
+          log.info({ kind }, "resource type not served; checking again shortly");
+          return Action.requeueAfter(TYPE_GONE_RETRY_MS);
+        }
+        return this.#failed(greeter, cachedGreeter, plan, kind, child.metadata?.name ?? "", err, now, log);
       }
     }
     for (const ref of plan.delete) {
@@ -192,53 +210,73 @@ export class GreeterController {
           ...(ref.uid ? { uid: ref.uid } : {}),
           signal,
         });
+        this.#recentOf(ref.kind).forget(objectKey(ref.namespace, ref.name));
         log.info({ kind: ref.kind, name: ref.name }, "deleted");
       } catch (err) {
         // Gone already, or replaced by another object (UID precondition): nothing of ours to delete.
         if (!isApiError(err, 404) && !isApiError(err, 409)) {
-          return this.#failed(greeter, plan, ref.kind, ref.name, err, now, log);
+          return this.#failed(greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log);
         }
       }
     }
-    if (statusNeedsWrite(greeter.status, plan.status)) await this.#writeStatus(greeter, plan.status, signal);
+    if (statusNeedsWrite(greeter.status, plan.status)) {
+      await this.#writeStatus(greeter, cachedGreeter, plan.status, signal);
+    }
     for (const event of plan.events) this.#record(greeter, event);
     return plan.requeueAfterMs === undefined
       ? Action.awaitChange()
       : Action.requeueAfter(plan.requeueAfterMs);
   }
 
-  async #observe(greeter: Greeter, namespace: string, signal: AbortSignal): Promise<ObservedChildren> {
+  /** What the core needs, plus the cached versions our writes will replace (for RecentWrites). */
+  async #observe(
+    greeter: Greeter,
+    namespace: string,
+    signal: AbortSignal,
+  ): Promise<{ observed: ObservedChildren; cached: Record<string, KubernetesObject | undefined> }> {
     const names = childNames(greeter.metadata.name ?? "");
     const crdInstalled = !this.serviceMonitors.absent;
+    const cached = {
+      Deployment: this.deployments.store.get(objectKey(namespace, names.deployment)),
+      Service: this.services.store.get(objectKey(namespace, names.service)),
+      ServiceMonitor: this.serviceMonitors.store.get(objectKey(namespace, names.serviceMonitor)),
+    };
     const [deployment, service, serviceMonitor] = await Promise.all([
-      this.#child(this.deployments, "Deployment", namespace, names.deployment, signal),
-      this.#child(this.services, "Service", namespace, names.service, signal),
+      this.#child<V1Deployment>("Deployment", cached.Deployment, namespace, names.deployment, signal),
+      this.#child<V1Service>("Service", cached.Service, namespace, names.service, signal),
       crdInstalled
-        ? this.#child(this.serviceMonitors, "ServiceMonitor", namespace, names.serviceMonitor, signal)
+        ? this.#child<ServiceMonitor>(
+            "ServiceMonitor",
+            cached.ServiceMonitor,
+            namespace,
+            names.serviceMonitor,
+            signal,
+          )
         : undefined,
     ]);
-    return {
+    const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
       ...(service ? { service } : {}),
       ...(serviceMonitor ? { serviceMonitor } : {}),
       serviceMonitorCrdInstalled: crdInstalled,
       pods: this.pods.store.byIndex("greeter", objectKey(namespace, greeter.metadata.name ?? "")),
     };
+    return { observed, cached };
   }
 
   /**
-   * The child named `name`, from the cache, else by a GET: the caches only hold objects with our label, and
-   * the core must see a foreign object of that name (a NameConflict) or our own not yet in the cache.
+   * The child named `name`: our latest write, else the cache, else a GET. The caches only hold objects
+   * with our label, and the core must see a foreign object of that name to report a NameConflict.
    */
   async #child<T extends KubernetesObject>(
-    informer: Informer<T>,
     kind: string,
+    cached: KubernetesObject | undefined,
     namespace: string,
     name: string,
     signal: AbortSignal,
   ): Promise<T | undefined> {
-    const cached = informer.store.get(objectKey(namespace, name));
-    if (cached) return cached;
+    const known = this.#recentOf(kind).read(objectKey(namespace, name), cached);
+    if (known) return known as T;
     try {
       return (await this.#clientFor(kind).get(namespace, name, signal)) as T;
     } catch (err) {
@@ -249,6 +287,7 @@ export class GreeterController {
 
   async #failed(
     greeter: Greeter,
+    cachedGreeter: KubernetesObject | undefined,
     plan: Plan,
     kind: string,
     name: string,
@@ -260,7 +299,7 @@ export class GreeterController {
     log.warn({ kind, name, err: message }, "apply failed");
     const status = statusAfterApplyFailure(plan.status, kind, message, now, greeter.status);
     try {
-      if (statusNeedsWrite(greeter.status, status)) await this.#writeStatus(greeter, status);
+      if (statusNeedsWrite(greeter.status, status)) await this.#writeStatus(greeter, cachedGreeter, status);
     } catch (statusErr) {
       log.warn({ err: statusErr }, "could not write the Degraded status");
     }
@@ -270,8 +309,13 @@ export class GreeterController {
     throw err;
   }
 
-  async #writeStatus(greeter: Greeter, status: Greeter["status"], signal?: AbortSignal): Promise<void> {
-    await this.#greeterClient.apply(
+  async #writeStatus(
+    greeter: Greeter,
+    cachedGreeter: KubernetesObject | undefined,
+    status: Greeter["status"],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const written = await this.#greeterClient.apply(
       {
         apiVersion: greeter.apiVersion ?? `${GROUP}/${VERSION}`,
         kind: KIND,
@@ -280,6 +324,7 @@ export class GreeterController {
       } as KubernetesObject,
       { fieldManager: FIELD_MANAGER, force: true, subresource: "status", ...(signal ? { signal } : {}) },
     );
+    this.#recentOf("Greeter").remember(cachedGreeter, stripForCache(written));
   }
 
   #record(greeter: Greeter, event: EventSpec): void {
@@ -293,6 +338,12 @@ export class GreeterController {
         related: event.related,
       },
     );
+  }
+
+  #recentOf(kind: string): RecentWrites {
+    const recent = this.#recent[kind];
+    if (!recent) throw new TerminalError(`the plan names a kind this controller does not manage: ${kind}`);
+    return recent;
   }
 
   #clientFor(kind: string | undefined): ResourceClient {

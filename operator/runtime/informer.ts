@@ -41,7 +41,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     this.resource = resourceLabel(client.type);
     this.#transform = options.transform ?? stripForCache;
     this.#staleAfterMs = options.staleAfterMs ?? (options.silenceTimeoutMs ?? 150_000) * 1.2;
-    this.#log = options.log?.child({ resource: this.resource });
+    this.#log = options.log;
     const namespaces =
       client.type.namespaced && options.namespaces?.length ? options.namespaces : [undefined];
     this.#watchers = namespaces.map(
@@ -119,7 +119,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       try {
         call(h);
       } catch (err) {
-        this.#log?.error({ err }, "informer handler threw");
+        this.#log?.error({ err, resource: this.resource }, "informer handler threw");
       }
     }
   }
