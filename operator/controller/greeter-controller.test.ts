@@ -144,7 +144,9 @@ describe("GreeterController.reconcile", () => {
     await reconcile("demo/hello"); // no watch event has reached the caches yet
     const again = server.requests.slice(first).filter(isMutation);
     expect(again.filter((r) => r.method === "PATCH" && !r.url.pathname.endsWith("/status"))).toEqual([]);
-    expect(again.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body).reason)).not.toContain("Created");
+    expect(again.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body).reason)).not.toContain(
+      "Created",
+    );
   });
 
   it("turns an invalid child into Degraded status and a Warning Event, without retrying", async () => {
