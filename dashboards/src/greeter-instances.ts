@@ -9,6 +9,7 @@ import {
   DashboardCursorSync,
   RowBuilder,
 } from "@grafana/grafana-foundation-sdk/dashboard";
+import { cpuPanel, eventLoopLagPanel, heapPanel, residentMemoryPanel } from "./process-panels.ts";
 import { datasourceVariable, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
 
 export const GREETER_INSTANCES_UID = "greeter-instances";
@@ -151,66 +152,28 @@ export function greeterInstancesDashboard(): Dashboard {
     )
 
     .withRow(new RowBuilder("Pods"))
+    .withPanel(cpuPanel({ sel: SEL, width: 8 }))
+    .withPanel(residentMemoryPanel({ sel: SEL, width: 8, process: "greeter" }))
     .withPanel(
-      timeseries({
-        title: "CPU per pod",
-        description: "CPU time used per second of wall time; 100% is one full core.",
-        unit: "percentunit",
-        min: 0,
+      eventLoopLagPanel({
+        sel: SEL,
         width: 8,
-        targets: [
-          query(`sum by (pod) (rate(process_cpu_seconds_total{${SEL}}[$__rate_interval]))`, "{{pod}}"),
-        ],
+        why: "Every request waits this long on top of its own work; above a few milliseconds the process is CPU-bound.",
       }),
     )
+    .withPanel(heapPanel({ sel: SEL, width: 12 }))
     .withPanel(
       timeseries({
-        title: "Resident memory per pod",
+        title: "Pods by version",
         description:
-          "Resident set size of the Node.js process: what counts against the container's memory limit.",
-        unit: "bytes",
-        min: 0,
-        width: 8,
-        targets: [query(`sum by (pod) (process_resident_memory_bytes{${SEL}})`, "{{pod}}")],
-      }),
-    )
-    .withPanel(
-      timeseries({
-        title: "Event-loop lag p99 per pod",
-        description:
-          "99th percentile delay of the Node.js event loop (prom-client's sampler). Every request waits this long on top of its own work; above a few milliseconds the process is CPU-bound.",
-        unit: "s",
-        min: 0,
-        width: 8,
-        targets: [query(`max by (pod) (nodejs_eventloop_lag_p99_seconds{${SEL}})`, "{{pod}}")],
-      }),
-    )
-    .withPanel(
-      timeseries({
-        title: "Heap per pod",
-        description:
-          "V8 heap used and its current size. Used heap that only grows across garbage collections is a leak.",
-        unit: "bytes",
+          "Greeter pods per build version (greeter_build_info). Two versions side by side means a rollout is under way or stuck; compare with errors and latency above.",
+        unit: "short",
         min: 0,
         width: 12,
         targets: [
-          query(`sum by (pod) (nodejs_heap_size_used_bytes{${SEL}})`, "{{pod}} used"),
-          query(`sum by (pod) (nodejs_heap_size_total_bytes{${SEL}})`, "{{pod}} total"),
+          query(`count by (${PER_GREETER}, version) (greeter_build_info{${SEL}})`, "{{job}} {{version}}"),
         ],
       }),
     );
-  builder.withPanel(
-    timeseries({
-      title: "Pods by version",
-      description:
-        "Greeter pods per build version (greeter_build_info). Two versions side by side means a rollout is under way or stuck; compare with errors and latency above.",
-      unit: "short",
-      min: 0,
-      width: 12,
-      targets: [
-        query(`count by (${PER_GREETER}, version) (greeter_build_info{${SEL}})`, "{{job}} {{version}}"),
-      ],
-    }),
-  );
   return numberPanels(builder.build());
 }

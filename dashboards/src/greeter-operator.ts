@@ -11,6 +11,7 @@ import {
   RowBuilder,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as StateTimelineBuilder } from "@grafana/grafana-foundation-sdk/statetimeline";
+import { cpuPanel, eventLoopLagPanel, heapPanel, residentMemoryPanel } from "./process-panels.ts";
 import { DATASOURCE, datasourceVariable, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
 
 export const GREETER_OPERATOR_UID = "greeter-operator";
@@ -281,48 +282,20 @@ export function greeterOperatorDashboard(): Dashboard {
     )
 
     .withRow(new RowBuilder("Process"))
+    .withPanel(cpuPanel({ sel: SEL, width: 8 }))
+    .withPanel(residentMemoryPanel({ sel: SEL, width: 8, process: "operator" }))
     .withPanel(
-      timeseries({
-        title: "CPU per pod",
-        description: "CPU time used per second of wall time; 100% is one full core.",
-        unit: "percentunit",
-        min: 0,
+      heapPanel({
+        sel: SEL,
         width: 8,
-        targets: [
-          query(`sum by (pod) (rate(process_cpu_seconds_total{${SEL}}[$__rate_interval]))`, "{{pod}}"),
-        ],
+        why: "The informer caches live here, so it scales with the number of Greeters and children.",
       }),
     )
     .withPanel(
-      timeseries({
-        title: "Resident memory per pod",
-        description:
-          "Resident set size of the operator process: what counts against the container's memory limit.",
-        unit: "bytes",
-        min: 0,
-        width: 8,
-        targets: [query(`sum by (pod) (process_resident_memory_bytes{${SEL}})`, "{{pod}}")],
-      }),
-    )
-    .withPanel(
-      timeseries({
-        title: "Heap used per pod",
-        description:
-          "V8 heap in use. The informer caches live here, so it scales with the number of Greeters and children.",
-        unit: "bytes",
-        min: 0,
-        width: 8,
-        targets: [query(`sum by (pod) (nodejs_heap_size_used_bytes{${SEL}})`, "{{pod}}")],
-      }),
-    )
-    .withPanel(
-      timeseries({
-        title: "Event-loop lag p99 per pod",
-        description:
-          "99th percentile delay of the Node.js event loop. High lag delays watch handling, lease renewal and probes.",
-        unit: "s",
-        min: 0,
-        targets: [query(`max by (pod) (nodejs_eventloop_lag_p99_seconds{${SEL}})`, "{{pod}}")],
+      eventLoopLagPanel({
+        sel: SEL,
+        width: 12,
+        why: "High lag delays watch handling, lease renewal and probes.",
       }),
     )
     .withPanel(

@@ -7,12 +7,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.ts";
 import { createTestNamespace, kubectl, type TestNamespace, testKubeconfig } from "../cluster/testing.ts";
+import { alertRules } from "../support/alert-rules.ts";
 import { selectorsWithoutData } from "../support/alert-series.ts";
 import {
   blankLegends,
@@ -32,18 +32,6 @@ const TARGET = {
   pod: "greeter-operator-6d8f9-k2x7q",
 };
 
-type PrometheusRule = {
-  spec: { groups: Array<{ name: string; rules: Array<{ alert: string; expr: string }> }> };
-};
-const RULE_FILE = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "config",
-  "prometheus",
-  "alerts",
-  "prometheus-rule.yaml",
-);
 /**
  * The errors counter has no series until the first failed reconcile (controller-runtime pre-sets it to 0; our
  * operator does not yet), and this test has none: a missing series there only means "no errors".
@@ -141,8 +129,7 @@ describe("Greeter operator dashboard against a running operator", () => {
   });
 
   it("has a series for every selector of every operator alert, exactly as the alert writes it", async () => {
-    const rule = parse(readFileSync(RULE_FILE, "utf8")) as PrometheusRule;
-    const alerts = rule.spec.groups.find((g) => g.name === "greeter-operator")?.rules ?? [];
+    const alerts = alertRules("greeter-operator");
     expect(alerts.length).toBeGreaterThan(5);
     for (const alert of alerts) {
       const missing = await selectorsWithoutData(prom, alert.expr, { exact: true });

@@ -11,28 +11,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { analyze } from "../../dashboards/lint/promql.ts";
+import { alertRules, loadPrometheusRule } from "../support/alert-rules.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const RULE_FILE = join(ROOT, "config", "prometheus", "alerts", "prometheus-rule.yaml");
 const TESTS_DIR = join(import.meta.dirname, "alerts");
 
-type Rule = {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-};
-type PrometheusRule = { kind: string; spec: { groups: Array<{ name: string; rules: Rule[] }> } };
 type PromtoolTests = {
   tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }> }>;
 };
 
-const resource = parse(readFileSync(RULE_FILE, "utf8")) as PrometheusRule;
-const alerts = resource.spec.groups
-  .flatMap((g) => g.rules)
-  .filter((r): r is Rule & { alert: string } => !!r.alert);
+const resource = loadPrometheusRule();
+const alerts = alertRules();
 const testFiles = readdirSync(TESTS_DIR).filter((f) => f.endsWith(".yaml"));
 
 const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
@@ -74,7 +63,7 @@ describe("operator alerts select the operator's job", () => {
   // prometheus-operator names a ServiceMonitor's job after the Service unless the ServiceMonitor sets jobLabel.
   const service = parse(readFileSync(join(ROOT, "config", "manager", "metrics-service.yaml"), "utf8"));
   const monitor = parse(readFileSync(join(ROOT, "config", "prometheus", "monitor.yaml"), "utf8"));
-  const operatorAlerts = resource.spec.groups.find((g) => g.name === "greeter-operator")?.rules ?? [];
+  const operatorAlerts = alertRules("greeter-operator");
 
   it("the operator's ServiceMonitor selects its metrics Service and keeps the Service name as job", () => {
     expect(monitor.spec.jobLabel).toBeUndefined();
@@ -82,15 +71,12 @@ describe("operator alerts select the operator's job", () => {
       expect(service.metadata.labels[key]).toBe(value);
   });
 
-  it.each(operatorAlerts.map((r) => [r.alert ?? "", r] as const))(
-    "%s matches job=<metrics Service>",
-    (_, rule) => {
-      const selectors = analyze(rule.expr).selectors;
-      expect(selectors.length).toBeGreaterThan(0);
-      for (const selector of selectors)
-        expect(selector.matchers).toContainEqual({ label: "job", op: "=", value: service.metadata.name });
-    },
-  );
+  it.each(operatorAlerts.map((r) => [r.alert, r] as const))("%s matches job=<metrics Service>", (_, rule) => {
+    const selectors = analyze(rule.expr).selectors;
+    expect(selectors.length).toBeGreaterThan(0);
+    for (const selector of selectors)
+      expect(selector.matchers).toContainEqual({ label: "job", op: "=", value: service.metadata.name });
+  });
 });
 
 describe("promtool", () => {

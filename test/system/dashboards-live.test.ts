@@ -7,12 +7,10 @@
  * so a control plane: test/integration/operator-dashboard-live.test.ts proves it; here its queries are only
  * checked to parse in Prometheus, which needs no cluster.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { greeterInstancesDashboard } from "../../dashboards/src/greeter-instances.ts";
 import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.ts";
+import { alertRules } from "../support/alert-rules.ts";
 import { selectorsWithoutData } from "../support/alert-series.ts";
 import {
   type AllowedEmpty,
@@ -25,16 +23,6 @@ import {
 } from "../support/dashboard-evaluation.ts";
 import { startChildGreeter } from "../support/greeter-server.ts";
 import { type LivePrometheus, type ScrapeTarget, startLivePrometheus } from "../support/live-prometheus.ts";
-
-const RULE_FILE = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "config",
-  "prometheus",
-  "alerts",
-  "prometheus-rule.yaml",
-);
 
 /** Grafana's $__rate_interval is max(step + scrape interval, 4 × scrape interval); scrapes here are 1 s apart. */
 const RATE_INTERVAL = "15s";
@@ -185,10 +173,7 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
 
   describe("greeter alerts", () => {
     it("find the metric and every label they select on in the greeters' real metrics", async () => {
-      const rule = parse(readFileSync(RULE_FILE, "utf8")) as {
-        spec: { groups: Array<{ name: string; rules: Array<{ alert: string; expr: string }> }> };
-      };
-      const alerts = rule.spec.groups.find((g) => g.name === "greeter")?.rules ?? [];
+      const alerts = alertRules("greeter");
       expect(alerts.length).toBeGreaterThan(2);
       for (const alert of alerts) {
         // kube_* series come from kube-state-metrics, which this test does not run.
