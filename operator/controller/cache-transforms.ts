@@ -1,0 +1,87 @@
+/**
+ * What the Greeter controller keeps of each cached object. The caches hold one Deployment, Service,
+ * ServiceMonitor and Pod per Greeter, so at thousands of Greeters their size is most of the operator's memory
+ * (bench/operator). Each transform keeps exactly what the reconciler and the runtime read, nothing else.
+ */
+import type {
+  KubernetesObject,
+  V1ContainerStatus,
+  V1ManagedFieldsEntry,
+  V1Pod,
+} from "@kubernetes/client-node";
+import { FIELD_MANAGER, LABEL_GREETER } from "../api/v1alpha1/constants.ts";
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+const ours = (e: V1ManagedFieldsEntry) =>
+  e.manager === FIELD_MANAGER && e.operation === "Apply" && !e.subresource;
+
+/**
+ * Children: the whole object (the no-op check compares every field we set, and the rollout reads the status),
+ * but of managedFields only our own Apply entry, which the no-op check reads to spot fields we must remove.
+ * The controller manager's status entries and kubectl's last-applied copy are dropped.
+ */
+export function forChildCache<T extends KubernetesObject>(obj: T): T {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  const { managedFields, annotations, ...rest } = meta;
+  const kept = managedFields?.filter(ours);
+  const metadata: NonNullable<KubernetesObject["metadata"]> = { ...rest };
+  if (kept?.length) metadata.managedFields = kept;
+  if (annotations) {
+    if (LAST_APPLIED in annotations) {
+      const { [LAST_APPLIED]: _dropped, ...others } = annotations;
+      metadata.annotations = others;
+    } else {
+      metadata.annotations = annotations;
+    }
+  }
+  return { ...obj, metadata };
+}
+
+const containerState = (s: V1ContainerStatus): V1ContainerStatus => {
+  const waiting = s.state?.waiting;
+  return {
+    name: s.name,
+    // Required by the type; nothing reads these.
+    image: "",
+    imageID: "",
+    ready: s.ready,
+    restartCount: s.restartCount,
+    ...(waiting ? { state: { waiting: { reason: waiting.reason, message: waiting.message } } } : {}),
+  };
+};
+
+/**
+ * Pods: only what maps a Pod to its Greeter (the greeter label), what the informer compares
+ * (resourceVersion), and what podFailure reads (deletion, waiting reasons). A Pod's spec and most of its
+ * status are several kilobytes each and never read.
+ */
+export function forPodCache(pod: V1Pod): V1Pod {
+  const m = pod.metadata ?? {};
+  const greeter = m.labels?.[LABEL_GREETER];
+  const status = pod.status;
+  return {
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      ...(greeter !== undefined ? { labels: { [LABEL_GREETER]: greeter } } : {}),
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+    },
+    ...(status
+      ? {
+          status: {
+            ...(status.phase ? { phase: status.phase } : {}),
+            ...(status.initContainerStatuses
+              ? { initContainerStatuses: status.initContainerStatuses.map(containerState) }
+              : {}),
+            ...(status.containerStatuses
+              ? { containerStatuses: status.containerStatuses.map(containerState) }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
