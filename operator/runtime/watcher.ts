@@ -30,7 +30,7 @@ export interface WatcherOptions {
   labelSelector?: string | undefined;
   /** Restart a watch that has delivered nothing (not even a bookmark) for this long. Default 150 s. */
   silenceTimeoutMs?: number;
-  /** Between failed attempts. Default 500 ms doubling to 30 s, 20% jitter. */
+  /** Between failed attempts. Default 500 ms doubling to 10 s, 20% jitter: one operator cannot stampede the API server, and a shorter cap means a faster recovery after an outage. */
   backoff?: BackoffPolicy;
   /** How often to look again for a resource type that is not served. Default 10 s. */
   absentPollMs?: number;
@@ -71,7 +71,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
     this.#resource = resourceLabel(client.type);
     this.#opts = {
       silenceTimeoutMs: options.silenceTimeoutMs ?? 150_000,
-      backoff: options.backoff ?? { baseMs: 500, maxMs: 30_000, jitter: 0.2 },
+      backoff: options.backoff ?? { baseMs: 500, maxMs: 10_000, jitter: 0.2 },
       absentPollMs: options.absentPollMs ?? 10_000,
       serverTimeoutSeconds: options.serverTimeoutSeconds ?? (() => Math.floor(300 + Math.random() * 300)),
       metrics: options.metrics ?? noWatchMetrics,
