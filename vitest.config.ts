@@ -56,6 +56,22 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // Real nodes (kind) with config/default deployed: only `npm run test:e2e:kind` (hack/e2e-kind.sh) sets
+      // E2E=1, so `npm test` never includes it. Not on these machines: they cannot pull kindest/node.
+      ...(process.env.E2E === "1"
+        ? [
+            {
+              test: {
+                name: "e2e",
+                include: ["test/e2e/**/*.test.ts"],
+                globalSetup: ["test/e2e/global-setup.ts", "test/cluster/global-setup.ts"],
+                testTimeout: 300_000,
+                hookTimeout: 300_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,0 +1,133 @@
+// What only a real node shows: the images start under config/default's securityContext, the operator
+// deployed by `kubectl apply -k config/default` runs its Greeters as real pods, the greeting set in the spec
+// is what a client gets back through the Service, and both /metrics endpoints answer inside the cluster.
+// Runs on kind (hack/e2e-kind.sh), never on the local control plane: kwok nodes run no containers.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestNamespace, eventually, kubectl, type TestNamespace } from "../cluster/testing.ts";
+import { apply, greeterManifest, list, must, waitForReady } from "../support/greeters.ts";
+import { parsePromText, sampleValue } from "../support/prom-text.ts";
+import { type PortForward, portForward } from "./port-forward.ts";
+
+const OPERATOR_NAMESPACE = "greeter-operator-system";
+const VERSION = (
+  JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as {
+    version: string;
+  }
+).version;
+// Non-ASCII on purpose: the greeting travels through the CRD, the Deployment env and the HTTP answer.
+const GREETING = "Grüß dich, {name}! (kind)";
+const NAME = "hello";
+const READY_MS = 180_000;
+
+async function echoName(url: string, name: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}/echo-name`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function metricsText(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+let ns: TestNamespace;
+let service: PortForward | undefined;
+beforeAll(async () => {
+  ns = await createTestNamespace("e2e");
+  await apply(ns.name, greeterManifest(NAME, { replicas: 2, greeting: GREETING }));
+  await waitForReady(ns.name, NAME, READY_MS);
+  service = await portForward(ns.name, `service/${NAME}`, 80);
+});
+afterAll(async () => {
+  await service?.close();
+  await ns?.delete();
+});
+
+describe("a Greeter on a kind node", () => {
+  it("answers POST /echo-name through its Service with the configured greeting", async () => {
+    const url = (service as PortForward).url;
+    expect(await echoName(url, "Zoë")).toEqual({
+      status: 200,
+      body: { message: "Grüß dich, Zoë! (kind)" },
+    });
+  });
+
+  it("serves the greeter's /metrics through the same Service, counting the greetings", async () => {
+    const url = (service as PortForward).url;
+    expect((await echoName(url, "Ada")).status).toBe(200);
+    const samples = parsePromText(await metricsText(url));
+    expect(sampleValue(samples, "greeter_build_info", { version: VERSION })).toBe(1);
+    expect(sampleValue(samples, "greeter_greetings_total")).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(samples, "http_requests_total", {
+        method: "POST",
+        route: "/echo-name",
+        status_code: "200",
+      }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it("answers with a changed greeting once the operator has rolled it out", async () => {
+    const changed = "Servus, {name}.";
+    await must(
+      ["patch", "greeter", NAME, "--type=merge", "-p", JSON.stringify({ spec: { greeting: changed } })],
+      ns.name,
+    );
+    await waitForReady(ns.name, NAME, READY_MS);
+    const rollout = await kubectl(["rollout", "status", `deployment/${NAME}`, "--timeout=180s"], {
+      namespace: ns.name,
+    });
+    expect(rollout.code, rollout.stderr).toBe(0);
+    // A port-forward stays with the pod it picked, and the rollout replaced them all: forward anew.
+    const fresh = await portForward(ns.name, `service/${NAME}`, 80);
+    try {
+      expect(await echoName(fresh.url, "Kim")).toEqual({ status: 200, body: { message: "Servus, Kim." } });
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe("the operator deployed by config/default", () => {
+  it("serves /metrics through its metrics Service", async () => {
+    const pf = await portForward(OPERATOR_NAMESPACE, "service/greeter-operator-metrics", 8080);
+    try {
+      const samples = parsePromText(await metricsText(pf.url));
+      expect(samples.some((s) => s.name === "leader_election_master_status")).toBe(true);
+      expect(samples.some((s) => s.name === "process_resident_memory_bytes")).toBe(true);
+    } finally {
+      await pf.close();
+    }
+  });
+
+  it("has exactly one leader among its replicas, and the leader has reconciled", async () => {
+    const pods = (await list(OPERATOR_NAMESPACE, "pods", "app.kubernetes.io/name=greeter-operator")).filter(
+      (p) => !p.metadata.deletionTimestamp,
+    );
+    expect(pods).toHaveLength(2);
+    const perPod = await eventually("one leader among the operator pods", async () => {
+      const found: { leader: number; reconciles: number }[] = [];
+      for (const pod of pods) {
+        const pf = await portForward(OPERATOR_NAMESPACE, `pod/${pod.metadata.name}`, 8080);
+        try {
+          const samples = parsePromText(await metricsText(pf.url));
+          const reconciles = samples
+            .filter((s) => s.name === "controller_runtime_reconcile_total")
+            .reduce((sum, s) => sum + s.value, 0);
+          found.push({ leader: sampleValue(samples, "leader_election_master_status") ?? 0, reconciles });
+        } finally {
+          await pf.close();
+        }
+      }
+      return found.filter((f) => f.leader === 1).length === 1 ? found : undefined;
+    });
+    // Whoever leads now reconciled every Greeter when it took the lease, ours included.
+    expect(perPod.find((f) => f.leader === 1)?.reconciles).toBeGreaterThan(0);
+  });
+});
