@@ -77,6 +77,8 @@ export function commandLine(
         args: [
           `--etcd-servers=${etcdUrl}`,
           `--bind-address=${loopback}`,
+          // Otherwise it advertises the host's first non-loopback address.
+          `--advertise-address=${loopback}`,
           `--secure-port=${l.ports.apiserver}`,
           `--cert-dir=${join(l.dir, "apiserver-certs")}`,
           `--tls-cert-file=${l.pki.servingCert}`,
