@@ -1,7 +1,7 @@
 /**
  * Creates the greeter's pino logger: JSON lines on stdout. The destination is asynchronous (sonic-boom
  * batches lines written while a write is pending), which keeps the per-request access log off the hot path
- * under load; main.ts flushes it synchronously before exiting so no line is lost on shutdown.
+ * under load; main.ts waits for it to flush before exiting, so no line is lost or reordered on shutdown.
  */
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { LogLevel } from "./config.ts";

@@ -34,7 +34,9 @@ const SLOW_POST_HEAD = `POST /echo-name HTTP/1.1\r\nHost: t\r\nContent-Type: app
 /** Starts a greeting whose body is held back, and waits until the server counts it in flight. */
 async function startSlowGreeting(greeter: { port: number; url: string }) {
   const request = await rawRequest(greeter.port, `${SLOW_POST_HEAD}{"name":`);
-  await expect.poll(async () => sampleValue(await scrape(greeter.url), "http_requests_in_flight")).toBe(2);
+  await expect
+    .poll(async () => sampleValue(await scrape(greeter.url), "http_requests_in_flight"), { timeout: 10_000 })
+    .toBe(2);
   return {
     ...request,
     finish: () => request.socket.write(Buffer.from(BODY).subarray(Buffer.byteLength('{"name":'))),
