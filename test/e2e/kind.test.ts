@@ -36,20 +36,20 @@ async function metricsText(url: string): Promise<string> {
   return res.text();
 }
 
-let ns: TestNamespace;
-let service: PortForward | undefined;
-beforeAll(async () => {
-  ns = await createTestNamespace("e2e");
-  await apply(ns.name, greeterManifest(NAME, { replicas: 2, greeting: GREETING }));
-  await waitForReady(ns.name, NAME, READY_MS);
-  service = await portForward(ns.name, `service/${NAME}`, 80);
-});
-afterAll(async () => {
-  await service?.close();
-  await ns?.delete();
-});
-
 describe("a Greeter on a kind node", () => {
+  let ns: TestNamespace;
+  let service: PortForward | undefined;
+  beforeAll(async () => {
+    ns = await createTestNamespace("e2e");
+    await apply(ns.name, greeterManifest(NAME, { replicas: 2, greeting: GREETING }));
+    await waitForReady(ns.name, NAME, READY_MS);
+    service = await portForward(ns.name, `service/${NAME}`, 80);
+  });
+  afterAll(async () => {
+    await service?.close();
+    await ns?.delete();
+  });
+
   it("answers POST /echo-name through its Service with the configured greeting", async () => {
     const url = (service as PortForward).url;
     expect(await echoName(url, "Zoë")).toEqual({
@@ -129,5 +129,25 @@ describe("the operator deployed by config/default", () => {
     });
     // Whoever leads now reconciled every Greeter when it took the lease, ours included.
     expect(perPod.find((f) => f.leader === 1)?.reconciles).toBeGreaterThan(0);
+  });
+});
+
+describe("the operator stopped by the kubelet", () => {
+  it("releases its Lease when scaled to zero, so a successor need not wait for it to expire", async () => {
+    const selector = "app.kubernetes.io/name=greeter-operator";
+    await must(["scale", "deployment/greeter-operator", "--replicas=0"], OPERATOR_NAMESPACE);
+    try {
+      await eventually(
+        "the operator pods to be gone",
+        async () => (await list(OPERATOR_NAMESPACE, "pods", selector)).length === 0,
+        READY_MS,
+      );
+      const lease = JSON.parse(
+        await must(["get", "lease", "greeter-operator", "-o", "json"], OPERATOR_NAMESPACE),
+      ) as { spec?: { holderIdentity?: string } };
+      expect(lease.spec?.holderIdentity ?? "").toBe("");
+    } finally {
+      await must(["scale", "deployment/greeter-operator", "--replicas=2"], OPERATOR_NAMESPACE);
+    }
   });
 });
