@@ -27,6 +27,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  // Express's fallback handler (reached only if our own error handler failed) prints stack traces
+  // unless env is production; never let it, whatever NODE_ENV says.
+  app.set("env", "production");
   app.use(instrument(deps));
   registerEchoName(app, config, deps);
   registerProbes(app, deps.isReady);
