@@ -61,13 +61,19 @@ type Result = {
   logLines?: number;
 };
 
-function requireCommand(cmd: string, hint: string) {
+const hasCommand = (cmd: string) => {
   try {
     execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    return true;
   } catch {
-    console.error(`bench: ${cmd} not found; ${hint}`);
-    process.exit(1);
+    return false;
   }
+};
+
+function requireCommand(cmd: string, hint: string) {
+  if (hasCommand(cmd)) return;
+  console.error(`bench: ${cmd} not found; ${hint}`);
+  process.exit(1);
 }
 
 async function freePort(): Promise<number> {
@@ -260,7 +266,11 @@ function buildRef(ref: string): string {
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 async function main() {
-  requireCommand("wrk", "run hack/prereqs.d/10-apt.sh (Debian package wrk)");
+  if (!hasCommand("wrk")) {
+    console.log("bench: wrk is missing; installing it with hack/prereqs.d/10-apt.sh");
+    execFileSync("bash", [join(ROOT, "hack", "prereqs.d", "10-apt.sh")], { stdio: "inherit" });
+  }
+  requireCommand("wrk", "install the Debian package wrk");
   requireCommand("taskset", "install util-linux");
   console.log("bench: compiling the Node servers with tsc");
   execFileSync("npx", ["tsc", "-p", join(HERE, "tsconfig.json")], { cwd: ROOT, stdio: "inherit" });
