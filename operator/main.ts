@@ -4,10 +4,10 @@
  * (SHUTDOWN_TIMEOUT), releases the Lease and exits 0; a second signal exits at once.
  */
 import { randomUUID } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
 import { REPORTING_CONTROLLER } from "./api/v1alpha1/constants.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { GreeterController } from "./controller/greeter-controller.ts";
+import { type ClusterAccess, loadClusterAccess } from "./runtime/cluster-access.ts";
 import { EventRecorder } from "./runtime/event-recorder.ts";
 import { KubeClient } from "./runtime/kube-client.ts";
 import { LeaderElector, type Lease } from "./runtime/leader-election.ts";
@@ -41,16 +41,15 @@ process.on("unhandledRejection", (err) => {
 });
 
 const metrics = createOperatorMetrics();
-const kubeConfig = new KubeConfig();
+let access: ClusterAccess;
 try {
-  // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
-  kubeConfig.loadFromDefault();
-  if (!kubeConfig.getCurrentCluster()) throw new Error("the kubeconfig has no current context");
+  // $KUBECONFIG, else ~/.kube/config, else (in a pod) the service account.
+  access = await loadClusterAccess();
 } catch (err) {
   log.fatal({ err }, "cannot load a kubeconfig");
   process.exit(1);
 }
-const client = new KubeClient(kubeConfig, { metrics: metrics.rest });
+const client = new KubeClient(access, { metrics: metrics.rest });
 const recorder = new EventRecorder({
   events: new ResourceClient(client, knownTypes.events),
   reportingController: REPORTING_CONTROLLER,
@@ -87,7 +86,7 @@ const probeServer = await startProbeServer(config.healthProbeBindAddress, () =>
 );
 log.info(
   {
-    cluster: kubeConfig.getCurrentCluster()?.server,
+    cluster: access.server,
     namespaces: config.watchNamespaces.length ? config.watchNamespaces : "all",
     metrics: config.metricsBindAddress,
     probes: config.healthProbeBindAddress,

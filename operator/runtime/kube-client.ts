@@ -1,15 +1,16 @@
 /**
  * KubeClient sends every request the operator makes to the API server. It takes cluster address and
- * credentials from a client-node KubeConfig (tokens are re-read per request, so exec plugins and rotated
- * service-account tokens keep working) but keeps one pooled undici connection per client: client-node
- * 2.0's generated APIs build a new dispatcher per request. One choke point also means one metrics hook
+ * credentials from a ClusterAccess (cluster-access.ts: read directly for certificates and tokens, through
+ * client-node's KubeConfig for exec plugins and the like; tokens are re-read, so rotated service-account
+ * tokens keep working) and keeps one pooled undici connection per client: client-node 2.0's generated APIs
+ * build a new dispatcher per request. One choke point also means one metrics hook
  * for lists, watches, applies and deletes alike.
  */
-import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { Agent, type Dispatcher, request } from "undici";
 import { ApiError } from "./api-error.ts";
+import { type ClusterAccess, fromKubeConfig } from "./cluster-access.ts";
 import { noRestClientMetrics, type RestClientMetrics } from "./rest-client-metrics.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -35,21 +36,20 @@ export interface KubeClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class KubeClient {
-  readonly #kc: KubeConfig;
+  readonly #access: ClusterAccess;
   readonly #server: string;
   readonly #agent: Dispatcher | undefined;
   readonly #metrics: RestClientMetrics;
   readonly #userAgent: string;
 
-  constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.#kc = kc;
-    this.#server = cluster.server.replace(/\/+$/, "");
+  /** `access` from loadClusterAccess (cluster-access.ts); a client-node KubeConfig is accepted too. */
+  constructor(access: ClusterAccess | KubeConfig, options: KubeClientOptions = {}) {
+    this.#access = "authenticate" in access ? access : fromKubeConfig(access);
+    this.#server = this.#access.server;
     // A proxy needs client-node's own dispatcher (taken per request below); everything else shares one pool.
-    this.#agent = cluster.proxyUrl
+    this.#agent = this.#access.ownDispatcher
       ? undefined
-      : new Agent({ connect: tlsOptions(kc), keepAliveTimeout: 30_000 });
+      : new Agent({ connect: { ...this.#access.tls }, keepAliveTimeout: 30_000 });
     this.#metrics = options.metrics ?? noRestClientMetrics;
     this.#userAgent = options.userAgent ?? "greeter-operator";
   }
@@ -89,10 +89,9 @@ export class KubeClient {
     const url = new URL(this.#server + opts.path);
     for (const [k, v] of Object.entries(opts.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.#kc.applySecurityAuthentication(ctx);
+    const auth = await this.#access.authenticate(url);
     const headers: Record<string, string> = {
-      ...ctx.getHeaders(),
+      ...auth.headers,
       "user-agent": this.#userAgent,
       accept: "application/json",
     };
@@ -108,7 +107,7 @@ export class KubeClient {
         headers,
         body,
         signal,
-        dispatcher: this.#agent ?? (ctx.getDispatcher() as Dispatcher | undefined),
+        dispatcher: this.#agent ?? (auth.dispatcher as Dispatcher | undefined),
         // Watches are kept alive by the watcher's own inactivity timer, not by undici's.
         bodyTimeout: streaming ? 0 : DEFAULT_TIMEOUT_MS,
         headersTimeout: DEFAULT_TIMEOUT_MS,
@@ -128,22 +127,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** TLS material from the kubeconfig, read once: the same fields client-node uses, for our shared pool. */
-function tlsOptions(kc: KubeConfig): Record<string, unknown> {
-  const cluster = kc.getCurrentCluster();
-  const user = kc.getCurrentUser();
-  const read = (file?: string, data?: string) =>
-    data ? Buffer.from(data, "base64") : file ? readFileSync(file) : undefined;
-  const opts: Record<string, unknown> = {};
-  const ca = read(cluster?.caFile, cluster?.caData);
-  const cert = read(user?.certFile, user?.certData);
-  const key = read(user?.keyFile, user?.keyData);
-  if (ca) opts.ca = ca;
-  if (cert) opts.cert = cert;
-  if (key) opts.key = key;
-  if (cluster?.skipTLSVerify) opts.rejectUnauthorized = false;
-  if (cluster?.tlsServerName) opts.servername = cluster.tlsServerName;
-  return opts;
 }
