@@ -32,11 +32,16 @@ async function kubectl(kubeconfig: string, args: string[]): Promise<string> {
 function startOperator(kubeconfig: string, watch: boolean): ChildProcess {
   const args = watch ? ["--watch", operatorMain] : [operatorMain];
   say(`starting the operator: node ${args.map((a) => a.replace(`${repoRoot}/`, "")).join(" ")}`);
-  return spawn(process.execPath, args, {
+  // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the operator
+  // gracefully with one SIGTERM (a second signal would make it exit at once).
+  const child = spawn(process.execPath, args, {
     stdio: "inherit",
     env: { ...process.env, KUBECONFIG: kubeconfig },
     cwd: repoRoot,
+    detached: true,
   });
+  process.once("exit", () => child.kill("SIGKILL"));
+  return child;
 }
 
 async function main(): Promise<void> {
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
     );
     if (existsSync(crdsDir)) {
       say("applying the Greeter CRD (crds/)");
-      process.stderr.write(await kubectl(kubeconfig, ["apply", "--server-side", "-f", crdsDir]));
+      process.stderr.write(await kubectl(kubeconfig, ["apply", "--server-side", "-k", crdsDir]));
     }
   } else {
     say("no KUBECONFIG and no ~/.kube/config: starting a local control plane (etcd, kube-apiserver, ");
