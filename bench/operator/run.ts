@@ -26,12 +26,12 @@ import { loadConfig } from "../../operator/config.ts";
 import { ControlPlane } from "../../test/cluster/control-plane.ts";
 import { BenchApi } from "./api.ts";
 import { AuditLog, total } from "./audit.ts";
+import { unthrottle, widenServiceRange } from "./cluster-tuning.ts";
 import { OperatorProcess } from "./operator-process.ts";
 import { plotSvg } from "./plot.ts";
 import { diff, parseSamples, type Sample, single, sumBy } from "./prom-text.ts";
 import { markdown, type Result } from "./report.ts";
 import { Tracker } from "./tracker.ts";
-import { unthrottle } from "./unthrottle.ts";
 import {
   createGreeters,
   createNamespaces,
@@ -95,9 +95,23 @@ const perGreeter = (counts: Record<string, number>, n: number) =>
     Object.entries(counts).map(([k, v]) => [k.replace(/\/$/, ""), Math.round((v / n) * 100) / 100]),
   );
 
+/** What an interrupted bench must stop: its control plane and operator run detached from it. */
+const running: { cp?: ControlPlane; op?: OperatorProcess } = {};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the operator and the control plane`);
+    void (async () => {
+      await running.op?.stop().catch(() => {});
+      await running.cp?.stop().catch(() => {});
+      process.exit(130);
+    })();
+  });
+}
+
 async function runOne(n: number, stamp: string): Promise<Result> {
   log(`N=${n}: starting a control plane (load ${uptime()})`);
   const cp = await ControlPlane.start({ crds: [join(ROOT, "crds")], log: (m) => log(`  cluster: ${m}`) });
+  running.cp = cp;
   await unthrottle(cp);
   const api = new BenchApi({
     server: cp.server,
@@ -105,6 +119,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     certFile: cp.state.admin.certFile,
     keyFile: cp.state.admin.keyFile,
   });
+  await widenServiceRange(api);
   const audit = new AuditLog(cp.state.auditLog);
   const tracker = new Tracker(api, LABEL_GREETER);
   const kubeconfig = await cp.kubeconfigFor("bench-operator", {
@@ -122,6 +137,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       env: { RESYNC_PERIOD: RESYNC },
       nodeArgs: args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(logDir, `prof-${n}-${tag}`)}`] : [],
     });
+    running.op = op;
     return op;
   };
   try {
@@ -279,6 +295,8 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     await op?.stop().catch(() => {});
     await api.close();
     await cp.stop();
+    running.cp = undefined;
+    running.op = undefined;
   }
 }
 
