@@ -1,7 +1,13 @@
 // The local control plane behaves like a cluster: controllers, scheduler and kwok make a Deployment's Pods
 // Running and Ready, ownerReference garbage collection works, and the upstream ServiceMonitor CRD is served.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestNamespace, eventually, kubectl, type TestNamespace } from "../cluster/testing.ts";
+import {
+  createTestNamespace,
+  eventually,
+  kubectl,
+  localControlPlane,
+  type TestNamespace,
+} from "../cluster/testing.ts";
 
 interface PodList {
   items: {
@@ -37,7 +43,10 @@ async function getJson<T>(ns: string, ...args: string[]): Promise<T> {
 const ready = (p: PodList["items"][number]) =>
   p.status.phase === "Running" && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True");
 
-describe("local control plane", () => {
+// What is proven here is the local control plane itself (kwok nodes, an image nobody pulls).
+const local = (await localControlPlane()) !== undefined;
+
+describe.skipIf(!local)("local control plane", () => {
   let ns: TestNamespace;
   beforeEach(async () => {
     ns = await createTestNamespace("cp");
