@@ -70,6 +70,8 @@ describe("GreeterController.reconcile", () => {
         controller: createControllerMetrics(registry),
       },
       now: () => NOW,
+      // These tests follow each write; coalescing progress statuses is StatusHold's (status-hold.test.ts).
+      statusHoldMs: 0,
     });
     const reconcile = async (key: string) => {
       try {

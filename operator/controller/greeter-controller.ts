@@ -10,32 +10,22 @@
 import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConditionType } from "../api/v1alpha1/conditions.ts";
-import {
-  FIELD_MANAGER,
-  GROUP,
-  KIND,
-  LABEL_GREETER,
-  PLURAL,
-  SERVICE_MONITOR_GROUP,
-  SERVICE_MONITOR_KIND,
-  SERVICE_MONITOR_PLURAL,
-  VERSION,
-} from "../api/v1alpha1/constants.ts";
+import { FIELD_MANAGER, GROUP, KIND, LABEL_GREETER, VERSION } from "../api/v1alpha1/constants.ts";
 import type { Greeter } from "../api/v1alpha1/greeter.ts";
 import { Action, TerminalError } from "../runtime/action.ts";
 import { isApiError } from "../runtime/api-error.ts";
 import { Controller, type ReconcileRequest } from "../runtime/controller.ts";
 import type { ControllerMetrics } from "../runtime/controller-metrics.ts";
 import type { EventRecorder } from "../runtime/event-recorder.ts";
-import { Informer } from "../runtime/informer.ts";
+import type { Informer } from "../runtime/informer.ts";
 import type { KubeClient } from "../runtime/kube-client.ts";
 import { RecentWrites } from "../runtime/recent-writes.ts";
-import { knownTypes, objectKey, type ResourceType, splitKey } from "../runtime/resource.ts";
-import { ResourceClient } from "../runtime/resource-client.ts";
-import { byLabel, stripForCache } from "../runtime/store.ts";
+import { objectKey, splitKey } from "../runtime/resource.ts";
+import type { ResourceClient } from "../runtime/resource-client.ts";
+import { stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
-import { forChildCache, forPodCache } from "./cache-transforms.ts";
+import { type GreeterObject, greeterCaches, PODS_BY_GREETER } from "./greeter-caches.ts";
 import { childNames } from "./names.ts";
 import {
   applyFailureEvent,
@@ -47,21 +37,7 @@ import {
   statusAfterApplyFailure,
   statusNeedsWrite,
 } from "./reconcile.ts";
-
-export const greeterType: ResourceType = {
-  group: GROUP,
-  version: VERSION,
-  plural: PLURAL,
-  kind: KIND,
-  namespaced: true,
-};
-const serviceMonitorType: ResourceType = {
-  group: SERVICE_MONITOR_GROUP,
-  version: "v1",
-  plural: SERVICE_MONITOR_PLURAL,
-  kind: SERVICE_MONITOR_KIND,
-  namespaced: true,
-};
+import { DEFAULT_STATUS_HOLD_MS, StatusHold } from "./status-hold.ts";
 
 const TYPE_GONE_RETRY_MS = 2_000;
 
@@ -76,18 +52,21 @@ export interface GreeterControllerOptions {
   shutdownTimeoutMs: number;
   metrics: { watch: WatchMetrics; workQueue: WorkQueueMetrics; controller: ControllerMetrics };
   now?: () => Date;
+  /** How long a status that only reports progress may wait to be coalesced (StatusHold); 0 writes every one. */
+  statusHoldMs?: number;
 }
 
 export class GreeterController {
   readonly controller: Controller;
-  readonly greeters: Informer<Greeter & KubernetesObject>;
+  readonly greeters: Informer<GreeterObject>;
   readonly deployments: Informer<V1Deployment>;
   readonly services: Informer<V1Service>;
   readonly serviceMonitors: Informer<ServiceMonitor>;
   readonly pods: Informer<V1Pod>;
   readonly #o: GreeterControllerOptions;
+  readonly #statusHold: StatusHold;
   readonly #clients: Record<string, ResourceClient>;
-  readonly #greeterClient: ResourceClient<Greeter & KubernetesObject>;
+  readonly #greeterClient: ResourceClient<GreeterObject>;
   /** Our own writes, per kind, until the caches show them (see RecentWrites). */
   readonly #recent: Record<string, RecentWrites> = {
     Greeter: new RecentWrites(),
@@ -98,32 +77,22 @@ export class GreeterController {
 
   constructor(options: GreeterControllerOptions) {
     this.#o = options;
-    const { client, log, watchNamespaces } = options;
-    const ours = {
-      labelSelector: LABEL_GREETER,
-      namespaces: watchNamespaces,
-      metrics: options.metrics.watch,
-      log,
-    };
-    this.#greeterClient = new ResourceClient(client, greeterType);
-    const deployments = new ResourceClient<V1Deployment>(client, knownTypes.deployments);
-    const services = new ResourceClient<V1Service>(client, knownTypes.services);
-    const serviceMonitors = new ResourceClient<ServiceMonitor>(client, serviceMonitorType);
-    this.#clients = { Deployment: deployments, Service: services, ServiceMonitor: serviceMonitors };
-
-    this.greeters = new Informer(this.#greeterClient, {
-      namespaces: watchNamespaces,
+    this.#statusHold = new StatusHold(options.statusHoldMs ?? DEFAULT_STATUS_HOLD_MS);
+    const { log } = options;
+    const { caches, clients } = greeterCaches(options.client, {
+      watchNamespaces: options.watchNamespaces,
       metrics: options.metrics.watch,
       log,
     });
-    this.deployments = new Informer(deployments, { ...ours, transform: forChildCache });
-    this.services = new Informer(services, { ...ours, transform: forChildCache });
-    this.serviceMonitors = new Informer(serviceMonitors, { ...ours, transform: forChildCache });
-    this.pods = new Informer(new ResourceClient<V1Pod>(client, knownTypes.pods), {
-      ...ours,
-      transform: forPodCache,
-    });
-    this.pods.store.addIndex("greeter", byLabel(LABEL_GREETER));
+    ({
+      greeters: this.greeters,
+      deployments: this.deployments,
+      services: this.services,
+      serviceMonitors: this.serviceMonitors,
+      pods: this.pods,
+    } = caches);
+    this.#greeterClient = clients.greeters;
+    this.#clients = clients.children;
 
     const owner = { group: GROUP, kind: KIND };
     this.controller = new Controller({
@@ -178,7 +147,10 @@ export class GreeterController {
       | (Greeter & KubernetesObject)
       | undefined;
     // Deleted: the garbage collector removes the children through their ownerReferences.
-    if (!greeter) return Action.awaitChange();
+    if (!greeter) {
+      this.#statusHold.forget(key);
+      return Action.awaitChange();
+    }
     const { namespace = "" } = splitKey(key);
     const { observed, cached } = await this.#observe(greeter, namespace, signal);
     const now = this.#o.now?.() ?? new Date();
@@ -220,6 +192,12 @@ export class GreeterController {
       }
     }
     if (statusNeedsWrite(greeter.status, plan.status)) {
+      const holdMs = this.#statusHold.delay(key, plan.status);
+      if (holdMs > 0) {
+        // Only the child events now: condition-transition events go out with the status they describe.
+        for (const event of plan.events) if (event.related) this.#record(greeter, event);
+        return Action.requeueAfter(Math.min(holdMs, plan.requeueAfterMs ?? holdMs));
+      }
       await this.#writeStatus(greeter, cachedGreeter, plan.status, signal);
     }
     for (const event of plan.events) this.#record(greeter, event);
@@ -259,7 +237,7 @@ export class GreeterController {
       ...(service ? { service } : {}),
       ...(serviceMonitor ? { serviceMonitor } : {}),
       serviceMonitorCrdInstalled: crdInstalled,
-      pods: this.pods.store.byIndex("greeter", objectKey(namespace, greeter.metadata.name ?? "")),
+      pods: this.pods.store.byIndex(PODS_BY_GREETER, objectKey(namespace, greeter.metadata.name ?? "")),
     };
     return { observed, cached };
   }

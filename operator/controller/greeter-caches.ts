@@ -1,0 +1,91 @@
+/**
+ * The informers and API clients the Greeter controller reads and writes through: Greeters (all of them in
+ * the watched namespaces), and only our own Deployments, Services, ServiceMonitors and Pods (label-selected
+ * on LABEL_GREETER, trimmed by cache-transforms.ts). Pods are indexed by their Greeter ("namespace/name").
+ */
+import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import {
+  GROUP,
+  KIND,
+  LABEL_GREETER,
+  PLURAL,
+  SERVICE_MONITOR_GROUP,
+  SERVICE_MONITOR_KIND,
+  SERVICE_MONITOR_PLURAL,
+  VERSION,
+} from "../api/v1alpha1/constants.ts";
+import type { Greeter } from "../api/v1alpha1/greeter.ts";
+import { Informer } from "../runtime/informer.ts";
+import type { KubeClient } from "../runtime/kube-client.ts";
+import { knownTypes, type ResourceType } from "../runtime/resource.ts";
+import { ResourceClient } from "../runtime/resource-client.ts";
+import { byLabel } from "../runtime/store.ts";
+import type { WatchMetrics } from "../runtime/watch-metrics.ts";
+import { forChildCache, forPodCache } from "./cache-transforms.ts";
+import type { ServiceMonitor } from "./types.ts";
+
+export const greeterType: ResourceType = {
+  group: GROUP,
+  version: VERSION,
+  plural: PLURAL,
+  kind: KIND,
+  namespaced: true,
+};
+
+export const serviceMonitorType: ResourceType = {
+  group: SERVICE_MONITOR_GROUP,
+  version: "v1",
+  plural: SERVICE_MONITOR_PLURAL,
+  kind: SERVICE_MONITOR_KIND,
+  namespaced: true,
+};
+
+/** Index of the pods informer: "namespace/greeter-name". */
+export const PODS_BY_GREETER = "greeter";
+
+export type GreeterObject = Greeter & KubernetesObject;
+
+export interface GreeterCaches {
+  greeters: Informer<GreeterObject>;
+  deployments: Informer<V1Deployment>;
+  services: Informer<V1Service>;
+  serviceMonitors: Informer<ServiceMonitor>;
+  pods: Informer<V1Pod>;
+}
+
+export interface GreeterClients {
+  greeters: ResourceClient<GreeterObject>;
+  /** The children, by kind as the Plan names them. */
+  children: Record<string, ResourceClient>;
+}
+
+export function greeterCaches(
+  client: KubeClient,
+  opts: { watchNamespaces: readonly string[]; metrics: WatchMetrics; log: Logger },
+): { caches: GreeterCaches; clients: GreeterClients } {
+  const all = { namespaces: opts.watchNamespaces, metrics: opts.metrics, log: opts.log };
+  const ours = { ...all, labelSelector: LABEL_GREETER };
+  const greeters = new ResourceClient<GreeterObject>(client, greeterType);
+  const deployments = new ResourceClient<V1Deployment>(client, knownTypes.deployments);
+  const services = new ResourceClient<V1Service>(client, knownTypes.services);
+  const serviceMonitors = new ResourceClient<ServiceMonitor>(client, serviceMonitorType);
+  const caches: GreeterCaches = {
+    greeters: new Informer(greeters, all),
+    deployments: new Informer(deployments, { ...ours, transform: forChildCache }),
+    services: new Informer(services, { ...ours, transform: forChildCache }),
+    serviceMonitors: new Informer(serviceMonitors, { ...ours, transform: forChildCache }),
+    pods: new Informer(new ResourceClient<V1Pod>(client, knownTypes.pods), {
+      ...ours,
+      transform: forPodCache,
+    }),
+  };
+  caches.pods.store.addIndex(PODS_BY_GREETER, byLabel(LABEL_GREETER));
+  return {
+    caches,
+    clients: {
+      greeters,
+      children: { Deployment: deployments, Service: services, ServiceMonitor: serviceMonitors },
+    },
+  };
+}
