@@ -2,7 +2,8 @@
  * EventRecorder writes events.k8s.io/v1 Events about objects, fire-and-forget: a failed write is logged,
  * never thrown, so Events cannot break a reconcile. A repeat of the same Event (same object, type, reason,
  * action, note and related object) within `seriesWindowMs` does not create a new object: it counts into the
- * first Event's `series`, written at most once per `seriesFlushMs`, so a flapping object cannot flood etcd.
+ * first Event's `series`. The first repeat is written at once (so a converged operator has nothing pending);
+ * later ones at most once per `seriesFlushMs`, so a flapping object cannot flood etcd.
  */
 import { randomBytes } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -58,6 +59,7 @@ interface Series {
   count: number;
   lastSeen: number;
   written: number;
+  writtenAt: number;
   flush: NodeJS.Timeout | undefined;
 }
 
@@ -102,7 +104,15 @@ export class EventRecorder {
     if (existing) this.#forget(key, existing);
     const namespace = ref.namespace ?? "default";
     const name = `${ref.name}.${randomBytes(8).toString("hex")}`;
-    const series: Series = { name, namespace, count: 1, lastSeen: now, written: 1, flush: undefined };
+    const series: Series = {
+      name,
+      namespace,
+      count: 1,
+      lastSeen: now,
+      written: 1,
+      writtenAt: now,
+      flush: undefined,
+    };
     this.#series.set(key, series);
     this.#evictOldest();
     const event: EventObject = {
@@ -139,16 +149,22 @@ export class EventRecorder {
 
   #scheduleFlush(key: string, s: Series): void {
     if (s.flush) return;
+    const wait = s.writtenAt + this.#o.seriesFlushMs - this.#o.now();
+    if (wait <= 0 || s.written === 1) {
+      this.#writeSeries(key, s);
+      return;
+    }
     s.flush = setTimeout(() => {
       s.flush = undefined;
       this.#writeSeries(key, s);
-    }, this.#o.seriesFlushMs);
+    }, wait);
     s.flush.unref();
   }
 
   #writeSeries(key: string, s: Series): void {
     if (s.count === s.written) return;
     s.written = s.count;
+    s.writtenAt = this.#o.now();
     const patch = { series: { count: s.count, lastObservedTime: microTime(new Date(s.lastSeen)) } };
     const write = this.#o.events.mergePatch(s.namespace, s.name, patch).catch((err: unknown) => {
       // The Event expired (events have a TTL) or was deleted: the next repeat starts a new one.
