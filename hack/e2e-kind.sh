@@ -82,9 +82,11 @@ cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$cluster"; }
 up() {
   preflight
   mkdir -p "$workdir"
+  local reused=0
   if cluster_exists; then
     say "reusing kind cluster $cluster"
     kind get kubeconfig --name "$cluster" >"$kubeconfig"
+    reused=1
   else
     say "creating kind cluster $cluster"
     kind create cluster --name "$cluster" --image "$node_image" --kubeconfig "$kubeconfig" --wait 180s
@@ -93,8 +95,8 @@ up() {
   export KUBECONFIG="$kubeconfig"
 
   # The tags config/manager deploys are package.json's version with no prefix.
-  say "building the images (hack/images.sh, STAND_INS=${STAND_INS:-never})"
-  env -u VERSION -u IMAGE_PREFIX STAND_INS="${STAND_INS:-never}" hack/images.sh
+  say "building the images (hack/images.sh, STAND_INS=${STAND_INS-never})"
+  env -u VERSION -u IMAGE_PREFIX STAND_INS="${STAND_INS-never}" hack/images.sh
   local tags
   mapfile -t tags < <(env -u VERSION -u IMAGE_PREFIX hack/images.sh --tags)
   say "loading ${tags[*]} into the node"
@@ -111,6 +113,8 @@ up() {
   say "kubectl apply -k config/default"
   kubectl apply --server-side --field-manager=e2e-kind -k config/default
   kubectl wait --for=condition=Established --timeout=60s crd/greeters.greeter.operator.dev
+  # The tag stays 0.1.0 while the image under it changes: running pods keep the old one unless replaced.
+  [ "$reused" = 0 ] || kubectl -n "$operator_ns" rollout restart "$operator_deploy"
   say "waiting for the operator rollout"
   if ! kubectl -n "$operator_ns" rollout status "$operator_deploy" --timeout=180s; then
     kubectl -n "$operator_ns" get pods -o wide >&2 || true

@@ -135,6 +135,19 @@ describe("the operator deployed by config/default", () => {
 describe("the operator stopped by the kubelet", () => {
   it("releases its Lease when scaled to zero, so a successor need not wait for it to expire", async () => {
     const selector = "app.kubernetes.io/name=greeter-operator";
+    const holder = async () =>
+      (
+        JSON.parse(await must(["get", "lease", "greeter-operator", "-o", "json"], OPERATOR_NAMESPACE)) as {
+          spec?: { holderIdentity?: string };
+        }
+      ).spec?.holderIdentity ?? "";
+    // Held by one of the pods (the identity is `<pod name>_<uuid>`), so the release below means something.
+    const held = await holder();
+    const pods = await list(OPERATOR_NAMESPACE, "pods", selector);
+    expect(
+      pods.some((p) => held.startsWith(`${p.metadata.name}_`)),
+      `holder "${held}"`,
+    ).toBe(true);
     await must(["scale", "deployment/greeter-operator", "--replicas=0"], OPERATOR_NAMESPACE);
     try {
       await eventually(
@@ -142,10 +155,7 @@ describe("the operator stopped by the kubelet", () => {
         async () => (await list(OPERATOR_NAMESPACE, "pods", selector)).length === 0,
         READY_MS,
       );
-      const lease = JSON.parse(
-        await must(["get", "lease", "greeter-operator", "-o", "json"], OPERATOR_NAMESPACE),
-      ) as { spec?: { holderIdentity?: string } };
-      expect(lease.spec?.holderIdentity ?? "").toBe("");
+      expect(await holder()).toBe("");
     } finally {
       await must(["scale", "deployment/greeter-operator", "--replicas=2"], OPERATOR_NAMESPACE);
     }
