@@ -51,6 +51,8 @@ preflight() {
   command -v kubectl >/dev/null 2>&1 || missing+=("kubectl is not on PATH (https://kubernetes.io/docs/tasks/tools/).")
   # The prometheus-operator CRDs come from the module pinned in hack/control-plane/crds, via the Go module proxy.
   command -v go >/dev/null 2>&1 || missing+=("go is not on PATH: the pinned prometheus-operator CRDs are fetched with 'go mod download'.")
+  # The integration suite's live dashboard test starts a Prometheus of its own on loopback.
+  command -v prometheus >/dev/null 2>&1 || missing+=("prometheus is not on PATH (the integration suite starts one): bash hack/prereqs.d/10-apt.sh on Debian/Ubuntu, or a release from https://prometheus.io/download/")
   if [ "${#missing[@]}" -gt 0 ]; then
     printf '\ne2e-kind: cannot run, %d prerequisite(s) missing:\n' "${#missing[@]}" >&2
     printf '  - %s\n' "${missing[@]}" >&2
@@ -75,6 +77,14 @@ The rest of the tests need no registry: make test (a local control plane)."
   fi
   preflight_done=1
   say "kind $have, Docker $(docker version --format '{{.Server.Version}}'), node image $node_image"
+}
+
+# The pinned Node and the npm packages, as `make deps` does (a fresh clone has no node_modules).
+node_deps() {
+  eval "$(hack/ensure-node.sh --export)"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
 }
 
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$cluster"; }
@@ -103,7 +113,7 @@ up() {
   kind load docker-image --name "$cluster" "${tags[@]}"
 
   say "installing the prometheus-operator ServiceMonitor and PrometheusRule CRDs (pinned in hack/control-plane/crds)"
-  eval "$(hack/ensure-node.sh --export)"
+  node_deps
   local crd_args=()
   while read -r f; do crd_args+=(-f "$f"); done < <(node test/e2e/upstream-crds.ts)
   kubectl apply --server-side --field-manager=e2e-kind "${crd_args[@]}"
@@ -130,7 +140,7 @@ run_tests() {
   kind get kubeconfig --name "$cluster" >"$kubeconfig"
   chmod 600 "$kubeconfig"
   export KUBECONFIG="$kubeconfig" USE_EXISTING_CLUSTER=true
-  eval "$(hack/ensure-node.sh --export)"
+  node_deps
   local status=0
 
   # The deployed operator must be running for these: they go through its Greeters' Services.

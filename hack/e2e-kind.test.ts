@@ -48,6 +48,7 @@ esac`,
 const otherTools = () => {
   fake("kubectl", "exit 0");
   fake("go", "exit 0");
+  fake("prometheus", "exit 0");
 };
 
 function run(): { code: number | null; stderr: string; calls: string[] } {
@@ -110,8 +111,8 @@ describe("hack/e2e-kind.sh preflight", () => {
   it("lists every missing prerequisite at once", () => {
     const { code, stderr } = run();
     expect(code).toBe(1);
-    expect(stderr).toContain("4 prerequisite(s) missing");
-    for (const tool of ["kind", "docker", "kubectl", "go"])
+    expect(stderr).toContain("5 prerequisite(s) missing");
+    for (const tool of ["kind", "docker", "kubectl", "go", "prometheus"])
       expect(stderr).toContain(`${tool} is not on PATH`);
   });
 });
