@@ -81,6 +81,26 @@ describe("KubeClient", () => {
     expect(JSON.parse(req?.body ?? "")).toMatchObject({ apiVersion: "apps/v1", kind: "Deployment" });
   });
 
+  it("restarts a paginated list once when its continue token expired", async () => {
+    let firstPages = 0;
+    server = await startFakeApiServer((req, res) => {
+      const cont = req.url.searchParams.get("continue");
+      if (!cont) {
+        firstPages++;
+        return sendJson(res, 200, {
+          items: [{ metadata: { name: "a" } }],
+          metadata: { continue: `t${firstPages}` },
+        });
+      }
+      if (cont === "t1") return sendStatus(res, 410, "Expired", "The provided continue parameter is too old");
+      sendJson(res, 200, { items: [{ metadata: { name: "b" } }], metadata: { resourceVersion: "9" } });
+    });
+    client = new KubeClient(server.kubeConfig());
+    const list = await new ResourceClient(client, knownTypes.pods).list();
+    expect(list.items.map((i) => i.metadata?.name)).toEqual(["a", "b"]);
+    expect(firstPages).toBe(2);
+  });
+
   it("follows list pages with the continue token", async () => {
     server = await startFakeApiServer((req, res) => {
       const cont = req.url.searchParams.get("continue");

@@ -39,8 +39,8 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
       try {
         return await this.#listPages(opts);
       } catch (err) {
-        if (attempt > 0 || !(err instanceof ApiError && err.code === 410 && err.message.includes("continue")))
-          throw err;
+        // A first page is a fresh read and cannot be Gone; a 410 here is an expired continue token.
+        if (attempt > 0 || !(err instanceof ApiError && err.code === 410)) throw err;
       }
     }
   }
