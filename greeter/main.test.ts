@@ -1,7 +1,12 @@
 import { once } from "node:events";
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ChildGreeter, startChildGreeter, waitForLog } from "../test/support/greeter-server.ts";
+import {
+  type ChildGreeter,
+  spawnGreeter,
+  startChildGreeter,
+  waitForLog,
+} from "../test/support/greeter-server.ts";
 import { sampleValue, scrape } from "../test/support/prom-text.ts";
 
 const children: ChildGreeter[] = [];
@@ -100,5 +105,23 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
     greeter.child.kill("SIGTERM");
     expect(await greeter.exited).toBe(1);
+  });
+});
+
+describe("startup of node greeter/main.ts", () => {
+  it("exits 1 with a fatal log line when its port is taken", async () => {
+    const squatter = createServer().listen(0, "127.0.0.1");
+    await once(squatter, "listening");
+    try {
+      const { port } = squatter.address() as { port: number };
+      const greeter = spawnGreeter({ PORT: String(port) });
+      children.push(greeter);
+      expect(await greeter.exited).toBe(1);
+      const fatal = greeter.logs.find((l) => l.level === "fatal");
+      expect(fatal?.msg).toBe("server failed");
+      expect(JSON.stringify(fatal?.err)).toContain("EADDRINUSE");
+    } finally {
+      squatter.close();
+    }
   });
 });
