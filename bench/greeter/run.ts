@@ -349,11 +349,11 @@ async function main() {
 
   const rows = servers.map((s) => {
     const r = median(s.key) as Result;
-    return `| ${s.label} | ${fmt(r.rps, 0)} | ${fmt(r.rps / bare.rps)} | ${fmt(r.cpuUsPerRequest, 1)} | ${fmt(bare.cpuUsPerRequest / r.cpuUsPerRequest)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`;
+    return `| ${s.label} | ${fmt(r.rps, 0)} | ${fmt(r.rps / bare.rps)} | ${fmt(r.cpuUsPerRequest, 1)} | ${fmt(1e6 / r.cpuUsPerRequest, 0)} | ${fmt(bare.cpuUsPerRequest / r.cpuUsPerRequest)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`;
   });
   if (!flask)
     rows.push(
-      `| Flask + gunicorn, 2 sync workers | skipped: ${"skip" in venv ? venv.skip : ""} | | | | | | | |`,
+      `| Flask + gunicorn, 2 sync workers | skipped: ${"skip" in venv ? venv.skip : ""} | | | | | | | | |`,
     );
   const vsExpress = greeter.rps / express.rps;
   const cpuVsExpress = express.cpuUsPerRequest / greeter.cpuUsPerRequest;
@@ -380,8 +380,8 @@ async function main() {
     `Command: \`npm run bench\` (BENCH_SECONDS=${SECONDS} BENCH_ROUNDS=${ROUNDS} BENCH_CONNECTIONS=${CONNECTIONS}). ${new Date().toISOString()}, Node ${process.version}, ${cpu}, ${execFileSync("nproc", { encoding: "utf8" }).trim()} CPUs.`,
     `wrk (1 thread, ${CONNECTIONS} connections, JSON POST /echo-name) on CPU ${LOAD_CPU}; each server alone on CPU ${SERVER_CPU}${PRIORITY.length ? " (both at nice -20)" : ""}; Node servers compiled to JavaScript; ${WARMUP_SECONDS} s warm-up, ${SECONDS} s measured, median of ${ROUNDS} rounds by throughput. RSS is the server's process tree right after the load. Server CPU µs/req is the process tree's user+system CPU time over the measured requests: it is what a request costs, and unlike req/s it barely moves when other work shares the machine (load average ${loadBefore} before, ${os.loadavg()[0]?.toFixed(1)} after).`,
     "",
-    "| server | req/s | req/s vs bare | server CPU µs/req | CPU efficiency vs bare | p50 ms | p99 ms | RSS MiB | failed requests |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| server | req/s | req/s vs bare | server CPU µs/req | req/s per CPU second | CPU efficiency vs bare | p50 ms | p99 ms | RSS MiB | failed requests |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
     ...targets,
