@@ -45,3 +45,11 @@ greeter: deps ## Run the greeter app on $PORT (default 8080)
 .PHONY: bench
 bench: deps ## Benchmark the greeter against bare node:http and plain Express
 	@$(NODE_PATH_EXPORT); npm run bench
+
+.PHONY: e2e-kind
+e2e-kind: deps ## End to end on a kind cluster (needs kind and a Docker that can pull images; not part of `make test`)
+	@$(NODE_PATH_EXPORT); bash hack/e2e-kind.sh
+
+.PHONY: operator
+operator: deps ## Run the operator against the current kubeconfig
+	@$(NODE_PATH_EXPORT); npm run operator
