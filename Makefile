@@ -6,7 +6,7 @@ NODE_PATH_EXPORT = eval "$$(hack/ensure-node.sh --export)"
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_:-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_:-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
 
 ##@ Main
 .PHONY: dev
@@ -31,7 +31,7 @@ lint: deps ## Biome lint and format check, and tsc --noEmit
 	@$(NODE_PATH_EXPORT); npx biome check . && npx tsc --noEmit -p tsconfig.json
 
 .PHONY: generate
-generate: deps ## Regenerate the CRD, RBAC-free manifests and dashboards from their TypeScript sources
+generate: deps ## Regenerate the CRD and the dashboards from their TypeScript sources
 	@$(NODE_PATH_EXPORT); npm run generate
 
 .PHONY: images
