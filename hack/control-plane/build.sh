@@ -132,8 +132,19 @@ build_dir() { # dir version names...
   esac
   log "building $* $version (go $(go env GOVERSION | sed 's/^go//'), nice'd; the first build takes many minutes)..."
   local start=$SECONDS
-  (cd "$here/$dir" && nice -n 10 go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}") ||
-    { rm -rf "$tmp"; die "go build failed for $*"; }
+  # Progress: `go build -v` names each package as it compiles it (none when the build cache has it).
+  local total buildlog="$tmp.log"
+  total="$(cd "$here/$dir" && go list ${tags:+-tags "$tags"} -deps "${pkgs[@]}" 2>/dev/null | wc -l)" || total="?"
+  if ! (cd "$here/$dir" && nice -n 10 go build -v -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}") 2>&1 |
+    tee "$buildlog" | awk -v total="$total" -v what="$*" -v t0="$(date +%s)" '
+      { n++ }
+      n % 100 == 0 { printf "[control-plane] %s: %d/%s packages compiled (%ds)\n", what, n, total, systime() - t0 > "/dev/stderr" }'; then
+    log "go build failed; its last lines:"
+    tail -n 30 "$buildlog" >&2
+    rm -rf "$tmp" "$buildlog"
+    die "go build failed for $*"
+  fi
+  rm -f "$buildlog"
   # etcd's main package is named after its module directory.
   if [ "$dir" = etcd ] && [ -x "$tmp/v3" ]; then mv "$tmp/v3" "$tmp/etcd"; fi
   if [ "$dir" = etcd ] && [ -x "$tmp/server" ]; then mv "$tmp/server" "$tmp/etcd"; fi
