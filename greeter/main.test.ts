@@ -96,6 +96,7 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     expect(await greeter.exited).toBe(1);
     expect(await slow.ended).toBe("");
     expect(greeter.logs.find((l) => l.msg.startsWith("drain timeout"))?.level).toBe("warn");
+    expect(greeter.logs.map((l) => l.msg)).not.toContain("drained: all requests finished");
   });
 
   it("exits at once on a second signal", async () => {

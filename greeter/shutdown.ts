@@ -19,11 +19,19 @@ export type ShutdownOptions = {
 };
 
 export function installShutdown(options: ShutdownOptions): { uninstall: () => void } {
-  const { server, log, drainTimeoutMs, beginDrain, exit } = options;
+  const { server, log, drainTimeoutMs, beginDrain } = options;
   let draining = false;
+  // Exit once: after a drain timeout, cutting the connections also completes server.close().
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    options.exit(code);
+  };
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (draining) {
+      if (exiting) return;
       log.warn({ signal }, "second signal during drain: exiting now");
       exit(1);
       return;
@@ -44,6 +52,7 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
     server.close((err) => {
       clearTimeout(timer);
       clearInterval(sweep);
+      if (exiting) return;
       if (err) log.error({ err }, "closing the server failed");
       else log.info("drained: all requests finished");
       exit(err ? 1 : 0);
