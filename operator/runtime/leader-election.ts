@@ -41,7 +41,10 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   log: Logger;
   metrics?: LeaderElectionMetrics;
+  /** Wall clock, for the Lease's timestamps. */
   now?: () => number;
+  /** For measuring durations: a wall-clock jump must not expire or extend a lease. */
+  monotonic?: () => number;
 }
 
 export interface LeaderElectionMetrics {
@@ -70,6 +73,7 @@ export class LeaderElector {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
       now: Date.now,
+      monotonic: () => performance.now(),
       ...options,
       log: options.log.child({ lease: `${options.namespace}/${options.name}` }),
     };
@@ -124,15 +128,15 @@ export class LeaderElector {
 
   /** Returns true when stopped while still holding the lease, false when leadership was lost. */
   async #renewUntilLostOrStopped(stop: AbortSignal): Promise<boolean> {
-    let renewedAt = this.#o.now();
+    let renewedAt = this.#o.monotonic();
     while (!stop.aborted) {
       await this.#sleep(this.#o.retryPeriodMs, stop);
       if (stop.aborted) break;
-      const remaining = this.#o.renewDeadlineMs - (this.#o.now() - renewedAt);
-      const attempt = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, remaining))]);
+      const remaining = this.#o.renewDeadlineMs - (this.#o.monotonic() - renewedAt);
+      const attempt = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))]);
       if (await this.#tryAcquireOrRenew(attempt)) {
-        renewedAt = this.#o.now();
-      } else if (this.#o.now() - renewedAt >= this.#o.renewDeadlineMs) {
+        renewedAt = this.#o.monotonic();
+      } else if (this.#o.monotonic() - renewedAt >= this.#o.renewDeadlineMs) {
         this.#o.log.error({ renewDeadlineMs: this.#o.renewDeadlineMs }, "could not renew the lease in time");
         return false;
       } else if (this.#observed.holder !== this.#o.identity && this.#observedAt > renewedAt) {
@@ -175,7 +179,7 @@ export class LeaderElector {
       const holder = current.spec?.holderIdentity;
       const heldByOther = holder !== undefined && holder !== "" && holder !== identity;
       // Like client-go, expiry uses our configured duration: every replica runs with the same settings.
-      if (heldByOther && this.#observedAt + this.#o.leaseDurationMs > this.#o.now()) return false;
+      if (heldByOther && this.#observedAt + this.#o.leaseDurationMs > this.#o.monotonic()) return false;
       const mine = holder === identity;
       const updated = await leases.replace(
         {
@@ -207,7 +211,7 @@ export class LeaderElector {
       resourceVersion: lease.metadata?.resourceVersion,
     };
     if (next.holder !== this.#observed.holder || next.renewTime !== this.#observed.renewTime) {
-      this.#observedAt = this.#o.now();
+      this.#observedAt = this.#o.monotonic();
     }
     this.#observed = next;
   }
