@@ -75,7 +75,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
       absentPollMs: options.absentPollMs ?? 10_000,
       serverTimeoutSeconds: options.serverTimeoutSeconds ?? (() => Math.floor(300 + Math.random() * 300)),
       metrics: options.metrics ?? noWatchMetrics,
-      now: options.now ?? Date.now,
+      now: options.now ?? (() => performance.now()),
     };
     this.#lastAliveAt = this.#opts.now();
   }
