@@ -51,7 +51,8 @@ class LeaseServer {
   }
 }
 
-const timings = { leaseDurationMs: 400, renewDeadlineMs: 250, retryPeriodMs: 40 };
+// Short enough for a unit test, long enough that a busy CI machine does not miss a renewal.
+const timings = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 100 };
 const log = pino({ level: "silent" });
 
 function candidate(server: LeaseServer, identity: string, registry = new Registry()) {
@@ -83,7 +84,7 @@ describe("LeaderElector", () => {
     await eventually(() => a.elector.isLeader, "a to lead");
     expect(server.lease?.spec).toMatchObject({
       holderIdentity: "a",
-      leaseDurationSeconds: 1,
+      leaseDurationSeconds: 2,
       leaseTransitions: 0,
     });
     expect(server.lease?.spec?.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);

@@ -158,18 +158,18 @@ describe("Watcher", () => {
         let n = 0;
         const tick = setInterval(() => {
           writeEvent(res, "BOOKMARK", { kind: "Pod", metadata: { resourceVersion: `b${++n}` } });
-          if (n === 40) {
+          if (n === 50) {
             clearInterval(tick);
             res.end();
             done = true;
           }
-        }, 25);
+        }, 50);
       },
-      { silenceTimeoutMs: 600 },
+      { silenceTimeoutMs: 1200 },
     );
     await eventually(() => done && server.requests.filter(isWatch).length >= 2, "the watch to end");
     expect(await restarts(registry, "stalled")).toBe(0);
-    expect(server.requests.filter(isWatch)[1]?.url.searchParams.get("resourceVersion")).toBe("b40");
+    expect(server.requests.filter(isWatch)[1]?.url.searchParams.get("resourceVersion")).toBe("b50");
   });
 
   it("retries list and watch errors with backoff until the server recovers", async () => {
