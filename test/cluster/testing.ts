@@ -59,6 +59,7 @@ export async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
+  let pause = 100;
   while (Date.now() < deadline) {
     try {
       const v = await check();
@@ -67,7 +68,9 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    await sleep(200);
+    // Quick to notice a fast change, gentle on two shared cores during a long wait.
+    await sleep(pause);
+    pause = Math.min(pause * 1.5, 1000);
   }
   throw new Error(
     `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`,
