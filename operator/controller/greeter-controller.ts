@@ -25,6 +25,7 @@ import type { ResourceClient } from "../runtime/resource-client.ts";
 import { stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { coalesceChildEvents } from "./child-events.ts";
 import { type GreeterObject, greeterCaches, PODS_BY_GREETER } from "./greeter-caches.ts";
 import { childNames } from "./names.ts";
 import {
@@ -195,12 +196,13 @@ export class GreeterController {
       const holdMs = this.#statusHold.delay(key, plan.status);
       if (holdMs > 0) {
         // Only the child events now: condition-transition events go out with the status they describe.
-        for (const event of plan.events) if (event.related) this.#record(greeter, event);
+        const childEvents = plan.events.filter((e) => e.related);
+        for (const event of coalesceChildEvents(childEvents)) this.#record(greeter, event);
         return Action.requeueAfter(Math.min(holdMs, plan.requeueAfterMs ?? holdMs));
       }
       await this.#writeStatus(greeter, cachedGreeter, plan.status, signal);
     }
-    for (const event of plan.events) this.#record(greeter, event);
+    for (const event of coalesceChildEvents(plan.events)) this.#record(greeter, event);
     return plan.requeueAfterMs === undefined
       ? Action.awaitChange()
       : Action.requeueAfter(plan.requeueAfterMs);
