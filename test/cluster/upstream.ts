@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pinnedModuleDir } from "./binaries.ts";
+import { kwokFailureStages } from "./kwok-failure-stages.ts";
 
 // Upstream YAML is read from the pinned Go modules at run time (verified by the committed go.sum files), so
 // no copy of it lives in this repository.
@@ -29,5 +30,5 @@ const kwokStages = [
 export async function kwokStagesConfig(): Promise<string> {
   const dir = await pinnedModuleDir("kwok", "sigs.k8s.io/kwok");
   const docs = await Promise.all(kwokStages.map((f) => readFile(join(dir, "kustomize", "stage", f), "utf8")));
-  return docs.map((d) => d.trim()).join("\n---\n");
+  return [...docs, ...kwokFailureStages()].map((d) => d.trim()).join("\n---\n");
 }

@@ -4,7 +4,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { createTestNamespace, eventually, kubectl, type TestNamespace } from "../cluster/testing.ts";
+import { FAILING_IMAGES } from "../cluster/kwok-failure-stages.ts";
+import {
+  createTestNamespace,
+  eventually,
+  kubectl,
+  localControlPlane,
+  type TestNamespace,
+} from "../cluster/testing.ts";
 import {
   apply,
   condition,
@@ -24,6 +31,8 @@ const sample = parse(readFileSync(SAMPLE, "utf8")) as {
   metadata: { name: string };
   spec: { greeting: string; resources: unknown };
 };
+
+const local = (await localControlPlane()) !== undefined;
 
 let operator: OperatorProcess;
 beforeAll(async () => {
@@ -286,5 +295,26 @@ describe("the operator on a real control plane", () => {
       ns.name,
     );
     expect(JSON.parse(events).items.map((e: { reason: string }) => e.reason)).toContain("NameConflict");
+  });
+
+  it("reports pods that cannot pull their image or crash-loop as Degraded, and recovers", async () => {
+    await apply(ns.name, greeterManifest("pull", { replicas: 1, image: FAILING_IMAGES.imagePull }));
+    await apply(ns.name, greeterManifest("fine", { replicas: 1 }));
+    const pulling = await waitForCondition(ns.name, "pull", "Degraded", "True", "ImagePullFailed");
+    expect(condition(pulling, "Ready")).toMatchObject({ status: "False" });
+    expect(condition(pulling, "Degraded")?.message).toMatch(/ImagePullBackOff/);
+    await waitForReady(ns.name, "fine");
+
+    // Fixing the image is enough: the new pods run and the Greeter is Ready and no longer Degraded.
+    await must(["patch", "greeter", "pull", "--type=merge", "-p", '{"spec":{"image":null}}'], ns.name);
+    const fixed = await waitForReady(ns.name, "pull");
+    expect(condition(fixed, "Degraded")).toMatchObject({ status: "False" });
+
+    if (local) {
+      // kwok reports CrashLoopBackOff for this image; a real cluster would fail to pull it instead.
+      await apply(ns.name, greeterManifest("crash", { replicas: 1, image: FAILING_IMAGES.crashLoop }));
+      const crashing = await waitForCondition(ns.name, "crash", "Degraded", "True", "CrashLooping");
+      expect(condition(crashing, "Degraded")?.message).toMatch(/CrashLoopBackOff/);
+    }
   });
 });
