@@ -5,12 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# shellcheck source=hack/lib/apt-install.sh
+source hack/lib/apt-install.sh
+
 need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
-command -v curl >/dev/null || need_apt+=(curl)
+# ca-certificates: curl reaches the Go module proxy and checksum database over HTTPS.
+command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 if [ "${#need_apt[@]}" -gt 0 ]; then
-  echo "30-control-plane: installing ${need_apt[*]} (apt)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  apt_install 30-control-plane "${need_apt[@]}"
 fi
 command -v kubectl >/dev/null || echo "30-control-plane: WARNING: kubectl is not on PATH; the integration tests drive the cluster with it" >&2
 

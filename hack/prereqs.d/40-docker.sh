@@ -4,6 +4,8 @@
 # in the background when nothing answers on the socket. Fast when the daemon is already up.
 # The daemon's log goes to $DOCKERD_LOG (default /var/log/greeter-dockerd.log).
 set -euo pipefail
+# shellcheck source=hack/lib/apt-install.sh
+source "$(dirname "$0")/../lib/apt-install.sh"
 log="${DOCKERD_LOG:-/var/log/greeter-dockerd.log}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -14,22 +16,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v docker >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ "${#need[@]}" -gt 0 ]; then
-  mapfile -t pkgs < <(printf '%s\n' "${need[@]}" | awk '!seen[$0]++')
-  echo "40-docker: installing ${pkgs[*]} (apt-get update first)"
-  $sudo apt-get update -qq
-  # policy-rc.d 101 keeps the package's postinst from starting its own docker service; we start dockerd
-  # ourselves below, the same way with or without an init system.
-  policy=/usr/sbin/policy-rc.d
-  made_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-    $sudo chmod +x "$policy"
-    made_policy=1
-  fi
-  trap '[ "$made_policy" = 1 ] && $sudo rm -f "$policy"' EXIT
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" \
-    ca-certificates iptables
-  echo "40-docker: installed ${pkgs[*]}"
+  apt_install 40-docker "${need[@]}" ca-certificates iptables
 fi
 
 if $sudo docker info >/dev/null 2>&1; then
