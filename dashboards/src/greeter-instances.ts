@@ -3,14 +3,9 @@
  * labels a prometheus-operator ServiceMonitor gives a target: `namespace`, `job` (the Service's name, which the
  * operator sets to the Greeter's name) and `pod`.
  */
-import {
-  type Dashboard,
-  DashboardBuilder,
-  DashboardCursorSync,
-  RowBuilder,
-} from "@grafana/grafana-foundation-sdk/dashboard";
+import { type Dashboard, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { cpuPanel, eventLoopLagPanel, heapPanel, residentMemoryPanel } from "./process-panels.ts";
-import { datasourceVariable, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
+import { dashboard, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
 
 export const GREETER_INSTANCES_UID = "greeter-instances";
 
@@ -31,16 +26,12 @@ function latency(quantile: string): string {
 }
 
 export function greeterInstancesDashboard(): Dashboard {
-  const builder = new DashboardBuilder("Greeter instances")
-    .uid(GREETER_INSTANCES_UID)
-    .description("Requests, errors, latency and process health of the greeter workloads the operator runs.")
-    .tags(["greeter", "greeter-operator"])
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh("30s")
-    .time({ from: "now-1h", to: "now" })
-    .timezone("browser")
-    .withVariable(datasourceVariable())
+  const builder = dashboard({
+    title: "Greeter instances",
+    uid: GREETER_INSTANCES_UID,
+    description: "Requests, errors, latency and process health of the greeter workloads the operator runs.",
+    tags: ["greeter", "greeter-operator"],
+  })
     .withVariable(
       labelVariable(
         "namespace",

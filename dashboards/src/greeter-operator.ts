@@ -3,16 +3,10 @@
  * its conversation with the API server, leadership, watch health, the Greeters' conditions, and the process.
  * Metric names are controller-runtime's, so the panels also read any controller-runtime operator's metrics.
  */
-import {
-  type Dashboard,
-  DashboardBuilder,
-  DashboardCursorSync,
-  MappingType,
-  RowBuilder,
-} from "@grafana/grafana-foundation-sdk/dashboard";
+import { type Dashboard, MappingType, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as StateTimelineBuilder } from "@grafana/grafana-foundation-sdk/statetimeline";
 import { cpuPanel, eventLoopLagPanel, heapPanel, residentMemoryPanel } from "./process-panels.ts";
-import { DATASOURCE, datasourceVariable, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
+import { DATASOURCE, dashboard, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
 
 export const GREETER_OPERATOR_UID = "greeter-operator";
 
@@ -43,18 +37,13 @@ function leaderPanel(): StateTimelineBuilder {
 }
 
 export function greeterOperatorDashboard(): Dashboard {
-  const builder = new DashboardBuilder("Greeter operator")
-    .uid(GREETER_OPERATOR_UID)
-    .description(
+  const builder = dashboard({
+    title: "Greeter operator",
+    uid: GREETER_OPERATOR_UID,
+    description:
       "Health of the greeter operator: reconciles, work queue, API calls, leadership, watches and process.",
-    )
-    .tags(["greeter-operator", "controller-runtime"])
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh("30s")
-    .time({ from: "now-1h", to: "now" })
-    .timezone("browser")
-    .withVariable(datasourceVariable())
+    tags: ["greeter-operator", "controller-runtime"],
+  })
     // Variables read controller_runtime_max_concurrent_reconciles: a controller sets it when it starts, so an
     // operator with no Greeters yet (no reconcile counters) still shows up.
     .withVariable(

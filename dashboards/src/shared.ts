@@ -4,7 +4,6 @@
  * applied in one place rather than remembered panel by panel.
  */
 
-import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
 import {
   type DataSourceRef,
   LegendDisplayMode,
@@ -15,8 +14,9 @@ import {
   VizTooltipOptionsBuilder,
 } from "@grafana/grafana-foundation-sdk/common";
 import {
+  DashboardBuilder,
+  DashboardCursorSync,
   DatasourceVariableBuilder,
-  type Panel,
   QueryVariableBuilder,
   VariableRefresh,
   VariableSort,
@@ -28,7 +28,24 @@ import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-s
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax, not a JS template.
 export const DATASOURCE: DataSourceRef = { type: "prometheus", uid: "${datasource}" };
 
-export function datasourceVariable(): DatasourceVariableBuilder {
+/**
+ * A dashboard with the settings every one of ours shares: read-only (they are generated from this code),
+ * a shared crosshair, 30 s refresh over the last hour, and the `datasource` variable first.
+ */
+export function dashboard(spec: { title: string; uid: string; description: string; tags: string[] }) {
+  return new DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags(spec.tags)
+    .readonly()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh("30s")
+    .time({ from: "now-1h", to: "now" })
+    .timezone("browser")
+    .withVariable(datasourceVariable());
+}
+
+function datasourceVariable(): DatasourceVariableBuilder {
   return new DatasourceVariableBuilder("datasource")
     .label("Data source")
     .type("prometheus")
@@ -68,7 +85,6 @@ export type PanelSpec = {
   height?: number;
   min?: number;
   max?: number;
-  stack?: boolean;
 };
 
 export function timeseries(spec: PanelSpec): TimeseriesBuilder {
@@ -103,5 +119,3 @@ export function numberPanels<T extends { panels?: Array<{ id?: number }> }>(dash
   for (const panel of dashboard.panels ?? []) panel.id = id++;
   return dashboard;
 }
-
-export type PanelLike = Builder<Panel>;
