@@ -29,7 +29,3 @@ export class ApiError extends Error {
 export function isApiError(err: unknown, code?: number): err is ApiError {
   return err instanceof ApiError && (code === undefined || err.code === code);
 }
-
-export const isNotFound = (err: unknown): boolean => isApiError(err, 404);
-export const isConflict = (err: unknown): boolean => isApiError(err, 409);
-export const isGone = (err: unknown): boolean => isApiError(err, 410);

@@ -3,7 +3,7 @@
  * apply (also on a subresource), create, replace, merge-patch and delete with a UID precondition.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { ApiError } from "./api-error.ts";
+import { isApiError } from "./api-error.ts";
 import type { KubeClient } from "./kube-client.ts";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resource.ts";
 
@@ -40,7 +40,7 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
         return await this.#listPages(opts);
       } catch (err) {
         // A first page is a fresh read and cannot be Gone; a 410 here is an expired continue token.
-        if (attempt > 0 || !(err instanceof ApiError && err.code === 410)) throw err;
+        if (attempt > 0 || !isApiError(err, 410)) throw err;
       }
     }
   }

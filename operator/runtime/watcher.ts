@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ApiError } from "./api-error.ts";
+import { ApiError, isApiError } from "./api-error.ts";
 import { Backoff, type BackoffPolicy } from "./backoff.ts";
 import { resourceLabel, resourcePath } from "./resource.ts";
 import type { ResourceClient } from "./resource-client.ts";
@@ -133,7 +133,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
           backoff.reset();
         } catch (err) {
           if (this.#stop.signal.aborted) break;
-          if (err instanceof ApiError && err.code === 404) {
+          if (isApiError(err, 404)) {
             if (!absent) {
               this.#log?.warn(
                 { resource: this.#resource },
@@ -254,8 +254,8 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
       return { reason: stalled ? "stalled" : "closed", delivered };
     } catch (err) {
       if (stalled) return { reason: "stalled", delivered };
-      if (err instanceof ApiError && err.code === 410) return { reason: "gone", delivered, error: err };
-      if (err instanceof ApiError && err.code === 404) return { reason: "absent", delivered, error: err };
+      if (isApiError(err, 410)) return { reason: "gone", delivered, error: err };
+      if (isApiError(err, 404)) return { reason: "absent", delivered, error: err };
       return { reason: "error", delivered, error: err };
     } finally {
       clearTimeout(timer);
