@@ -10,7 +10,14 @@
 import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConditionType } from "../api/v1alpha1/conditions.ts";
-import { FIELD_MANAGER, GROUP, KIND, LABEL_GREETER, VERSION } from "../api/v1alpha1/constants.ts";
+import {
+  CONTROLLER_NAME,
+  FIELD_MANAGER,
+  GROUP,
+  KIND,
+  LABEL_GREETER,
+  VERSION,
+} from "../api/v1alpha1/constants.ts";
 import type { Greeter } from "../api/v1alpha1/greeter.ts";
 import { Action, TerminalError } from "../runtime/action.ts";
 import { isApiError } from "../runtime/api-error.ts";
@@ -97,8 +104,8 @@ export class GreeterController {
 
     const owner = { group: GROUP, kind: KIND };
     this.controller = new Controller({
-      name: "greeter",
-      log: log.child({ controller: "greeter" }),
+      name: CONTROLLER_NAME,
+      log: log.child({ controller: CONTROLLER_NAME }),
       workers: options.workers,
       resyncPeriodMs: options.resyncPeriodMs,
       shutdownTimeoutMs: options.shutdownTimeoutMs,
