@@ -11,12 +11,12 @@ import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernet
 import type { Logger } from "pino";
 import { ConditionType } from "../api/v1alpha1/conditions.ts";
 import {
+  API_VERSION,
   CONTROLLER_NAME,
   FIELD_MANAGER,
   GROUP,
   KIND,
   LABEL_GREETER,
-  VERSION,
 } from "../api/v1alpha1/constants.ts";
 import type { Greeter } from "../api/v1alpha1/greeter.ts";
 import { Action, TerminalError } from "../runtime/action.ts";
@@ -304,7 +304,7 @@ export class GreeterController {
   ): Promise<void> {
     const written = await this.#greeterClient.apply(
       {
-        apiVersion: greeter.apiVersion ?? `${GROUP}/${VERSION}`,
+        apiVersion: greeter.apiVersion ?? API_VERSION,
         kind: KIND,
         metadata: { name: greeter.metadata.name ?? "", namespace: greeter.metadata.namespace ?? "" },
         status,
@@ -316,7 +316,7 @@ export class GreeterController {
 
   #record(greeter: Greeter, event: EventSpec): void {
     this.#o.recorder.record(
-      { ...greeter, apiVersion: greeter.apiVersion ?? `${GROUP}/${VERSION}`, kind: KIND },
+      { ...greeter, apiVersion: greeter.apiVersion ?? API_VERSION, kind: KIND },
       {
         type: event.type,
         reason: event.reason,
