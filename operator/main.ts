@@ -78,7 +78,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
 for (const informer of greeters.informers) informer.start();
 const metricsServer = await startMetricsServer(config.metricsBindAddress, metrics.registry);
-const probeServer = await startProbeServer(config.healthProbeBindAddress, () =>
+const probeServer = await startProbeServer(
+  config.healthProbeBindAddress,
   greeters.informers.map((i) => ({
     name: `informer ${i.resource}`,
     check: () => (!i.hasSynced ? "not synced" : !i.isFresh() ? "watch is stale" : undefined),

@@ -8,7 +8,7 @@ describe("probe and metrics servers", () => {
 
   it("answers /readyz 503 naming the failing checks, and 200 once all pass; /healthz always 200", async () => {
     let synced = false;
-    server = await startProbeServer("127.0.0.1:0", () => [
+    server = await startProbeServer("127.0.0.1:0", [
       { name: "informer greeters", check: () => (synced ? undefined : "not synced") },
       { name: "informer pods", check: () => undefined },
     ]);

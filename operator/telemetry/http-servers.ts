@@ -40,7 +40,7 @@ export function startMetricsServer(address: string, registry: Registry): Promise
   });
 }
 
-export function startProbeServer(address: string, checks: () => ReadinessCheck[]): Promise<Listening> {
+export function startProbeServer(address: string, checks: readonly ReadinessCheck[]): Promise<Listening> {
   return listen(address, async (req, res) => {
     const path = req.url?.split("?")[0];
     if (req.method === "GET" && (path === "/healthz" || path === "/livez")) {
@@ -48,7 +48,7 @@ export function startProbeServer(address: string, checks: () => ReadinessCheck[]
       return;
     }
     if (req.method === "GET" && path === "/readyz") {
-      const failing = checks().flatMap((c) => {
+      const failing = checks.flatMap((c) => {
         const reason = c.check();
         return reason === undefined ? [] : [`${c.name}: ${reason}`];
       });
