@@ -1,7 +1,7 @@
 /**
  * RFC 9457 problem details: every error the greeter answers is `application/problem+json` with
  * `type: "about:blank"`, the status's reason phrase as `title`, a readable `detail` and the `requestId`.
- * Errors from anywhere (body parsers, handlers, bugs) are mapped here; an unexpected error becomes a plain
+ * Errors from anywhere (body reading, handlers, Express, bugs) are mapped here; an unexpected error becomes a plain
  * 500 whose detail says nothing about the cause, so no stack trace or internal message reaches a client.
  */
 import type { Response } from "express";
@@ -61,51 +61,14 @@ export function sendProblem(
   res.end(body);
 }
 
-type ParserError = Error & {
-  status?: number;
-  statusCode?: number;
-  type?: string;
-  expose?: boolean;
-  limit?: number;
-  charset?: string;
-  encoding?: string;
-};
+type HttpError = Error & { status?: number; statusCode?: number; expose?: boolean };
 
 /** Maps any thrown value to the status, detail and extra headers of the problem to send. */
 export function toProblem(err: unknown): { status: number; detail: string; headers: Record<string, string> } {
   if (err instanceof HttpProblem)
     return { status: err.status, detail: err.message, headers: { ...err.headers } };
-  const e = (typeof err === "object" && err !== null ? err : {}) as ParserError;
-  // Body parser errors (http-errors): known types get our wording, never the parser's own message, which
-  // can quote the body back.
-  switch (e.type) {
-    case "entity.parse.failed":
-      return { status: 400, detail: "The request body is not valid JSON.", headers: {} };
-    case "entity.too.large":
-      return {
-        status: 413,
-        detail: `The request body is larger than the limit of ${e.limit} bytes.`,
-        headers: {},
-      };
-    case "parameters.too.many":
-      return { status: 413, detail: "The form has too many fields.", headers: {} };
-    case "charset.unsupported":
-      return { status: 415, detail: `The charset "${e.charset}" is not supported; send UTF-8.`, headers: {} };
-    case "encoding.unsupported":
-      return {
-        status: 415,
-        detail: `The content encoding "${e.encoding}" is not supported; send the body uncompressed.`,
-        headers: {},
-      };
-    case "request.aborted":
-      return { status: 400, detail: "The request was aborted before its body was complete.", headers: {} };
-    case "request.size.invalid":
-      return {
-        status: 400,
-        detail: "The request body length does not match its Content-Length.",
-        headers: {},
-      };
-  }
+  // Errors from Express itself (http-errors, e.g. a malformed path) carry a status and say if it is safe to show.
+  const e = (typeof err === "object" && err !== null ? err : {}) as HttpError;
   const status = e.status ?? e.statusCode;
   if (e.expose === true && typeof status === "number" && status >= 400 && status < 500) {
     return { status, detail: STATUS_CODES[status] ?? "Bad request.", headers: {} };

@@ -2,42 +2,20 @@
  * POST /echo-name: reads a name from a JSON body, a form body or the `name` query parameter (in that
  * order), validates it and answers the configured greeting as JSON, or as text/plain when the client
  * prefers it. The hot path writes the response directly instead of res.json(), skipping Express's ETag
- * hashing and freshness checks, which a POST answer never needs.
+ * hashing and freshness checks, which a POST answer never needs; read-body.ts reads the body.
  */
-import express, { type Express, type Request, type RequestHandler, type Response } from "express";
+import type { Express, Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import { compileGreeting } from "../greeting.ts";
 import type { GreeterMetrics } from "../metrics.ts";
 import { nameSchema } from "../name.ts";
 import { sendProblem } from "../problem.ts";
+import { JSON_TYPE, readBody } from "../read-body.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
-const JSON_TYPE = "application/json";
-const FORM_TYPE = "application/x-www-form-urlencoded";
-
-function hasBody(req: Request): boolean {
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
-}
-
-/**
- * Picks the body parser by content type, or answers 415: one middleware instead of a 415 check plus two
- * parsers that would each inspect the content type again.
- */
-function parseBody(json: RequestHandler, form: RequestHandler): RequestHandler {
-  return (req, res, next) => {
-    if (!hasBody(req)) return next();
-    const header = req.headers["content-type"];
-    const type = header?.split(";", 1)[0]?.trim().toLowerCase();
-    if (type === JSON_TYPE) return json(req, res, next);
-    if (type === FORM_TYPE) return form(req, res, next);
-    const what = type ? `The content type "${type.slice(0, 100)}" is` : "A body without a content type is";
-    sendProblem(res, 415, `${what} not supported; send ${JSON_TYPE} or ${FORM_TYPE}.`, {
-      "accept-post": `${JSON_TYPE}, ${FORM_TYPE}`,
-    });
-  };
-}
+/** A form sends one field per input; 20 is plenty for a name and keeps parsing bounded. */
+const MAX_FORM_FIELDS = 20;
 
 function nameFrom(req: Request): unknown {
   const body: unknown = req.body;
@@ -68,7 +46,6 @@ export function registerEchoName(
 ) {
   const schema = nameSchema(config.nameMaxLength);
   const greet = compileGreeting(config.greeting);
-  const parserOptions = { limit: config.bodyLimitBytes, inflate: false };
   const handler: RequestHandler = (req, res) => {
     const parsed = schema.safeParse(nameFrom(req));
     if (!parsed.success) {
@@ -84,12 +61,6 @@ export function registerEchoName(
   };
   app
     .route("/echo-name")
-    .post(
-      parseBody(
-        express.json({ ...parserOptions, strict: true, type: JSON_TYPE }),
-        express.urlencoded({ ...parserOptions, extended: false, parameterLimit: 20, type: FORM_TYPE }),
-      ),
-      handler,
-    )
+    .post(readBody({ limitBytes: config.bodyLimitBytes, maxFields: MAX_FORM_FIELDS }), handler)
     .all(methodNotAllowed(["POST"]));
 }
