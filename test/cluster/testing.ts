@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { inject } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from "vitest";
 import { ControlPlane } from "./control-plane.ts";
 
 export function testKubeconfig(): string {
@@ -101,6 +101,27 @@ export async function createTestNamespace(prefix = "t"): Promise<TestNamespace> 
     name,
     delete: async () => {
       await core.deleteNamespace({ name });
+    },
+  };
+}
+
+/**
+ * A fresh namespace for each test (`"test"`) or one for the whole file or describe block (`"file"`), created
+ * and deleted by hooks registered where this is called. Read `.name` only inside tests and hooks.
+ */
+export function useTestNamespace(prefix: string, per: "test" | "file"): { readonly name: string } {
+  let ns: TestNamespace | undefined;
+  (per === "test" ? beforeEach : beforeAll)(async () => {
+    ns = await createTestNamespace(prefix);
+  });
+  (per === "test" ? afterEach : afterAll)(async () => {
+    await ns?.delete();
+    ns = undefined;
+  });
+  return {
+    get name(): string {
+      if (!ns) throw new Error("the test namespace exists only inside tests and hooks");
+      return ns.name;
     },
   };
 }

@@ -1,17 +1,11 @@
 // config/default is valid for a real API server: every rendered object passes server-side validation
 // (--dry-run=server), namespaced ones in a test namespace instead of greeter-operator-system.
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { createTestNamespace, kubectl, type TestNamespace } from "../cluster/testing.ts";
+import { kubectl, useTestNamespace } from "../cluster/testing.ts";
 
-let ns: TestNamespace;
-beforeAll(async () => {
-  ns = await createTestNamespace("config");
-});
-afterAll(async () => {
-  await ns?.delete();
-});
+const ns = useTestNamespace("config", "file");
 
 describe("config/default on a real API server", () => {
   it("passes server-side validation, object by object", async () => {

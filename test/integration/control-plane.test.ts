@@ -1,13 +1,7 @@
 // The local control plane behaves like a cluster: controllers, scheduler and kwok make a Deployment's Pods
 // Running and Ready, ownerReference garbage collection works, and the upstream ServiceMonitor CRD is served.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  createTestNamespace,
-  eventually,
-  kubectl,
-  localControlPlane,
-  type TestNamespace,
-} from "../cluster/testing.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, kubectl, localControlPlane, useTestNamespace } from "../cluster/testing.ts";
 
 interface PodList {
   items: {
@@ -47,13 +41,7 @@ const ready = (p: PodList["items"][number]) =>
 const local = (await localControlPlane()) !== undefined;
 
 describe.skipIf(!local)("local control plane", () => {
-  let ns: TestNamespace;
-  beforeEach(async () => {
-    ns = await createTestNamespace("cp");
-  });
-  afterEach(async () => {
-    await ns?.delete();
-  });
+  const ns = useTestNamespace("cp", "test");
 
   it("runs a Deployment's pods on kwok nodes and garbage-collects its ReplicaSet", async () => {
     const applied = await kubectl(["apply", "-f", "-"], { namespace: ns.name, input: deployment(2) });

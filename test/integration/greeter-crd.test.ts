@@ -1,12 +1,12 @@
 // The generated Greeter CRD on a real API server: it is accepted as structural, its CEL rules compile and fire
 // with their messages, the API server's defaults equal zod's, and the scale/status subresources and printer
 // columns work. Specs are sent with --dry-run=server, so nothing is stored except where a test says so.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { JsonSchema } from "../../operator/api/structural-schema.ts";
 import { greeterOpenApiSchema } from "../../operator/api/v1alpha1/greeter-crd.ts";
 import { CRD_NAME, GreeterSpecSchema } from "../../operator/api/v1alpha1/index.ts";
 import { celOnly, invalid, valid } from "../../operator/api/v1alpha1/testing/spec-samples.ts";
-import { createTestNamespace, eventually, kubectl, type TestNamespace } from "../cluster/testing.ts";
+import { eventually, kubectl, useTestNamespace } from "../cluster/testing.ts";
 
 // JSON, not YAML: kubectl reads YAML 1.1, where an unquoted `yes` is a boolean.
 const manifest = (name: string, spec: unknown) =>
@@ -20,13 +20,7 @@ function rulesAt(path: string): string[] {
   return ((node["x-kubernetes-validations"] ?? []) as { message: string }[]).map((r) => r.message);
 }
 
-let ns: TestNamespace;
-beforeAll(async () => {
-  ns = await createTestNamespace("crd");
-});
-afterAll(async () => {
-  await ns?.delete();
-});
+const ns = useTestNamespace("crd", "file");
 
 // --validate=ignore: like most clients (kubectl is strict), send unknown fields and let the API server prune them.
 const dryRun = (name: string, spec: unknown, validate = "ignore") =>

@@ -2,16 +2,10 @@
 // scale subresource, drift, garbage collection, validation and a failing Greeter beside working ones.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { FAILING_IMAGES } from "../cluster/kwok-failure-stages.ts";
-import {
-  createTestNamespace,
-  eventually,
-  kubectl,
-  localControlPlane,
-  type TestNamespace,
-} from "../cluster/testing.ts";
+import { eventually, kubectl, localControlPlane, useTestNamespace } from "../cluster/testing.ts";
 import {
   apply,
   condition,
@@ -42,13 +36,9 @@ afterAll(async () => {
   expect(await operator?.stop()).toBe(0);
 });
 
-let ns: TestNamespace;
-beforeEach(async () => {
-  ns = await createTestNamespace("op");
-});
-afterEach(async (ctx) => {
+const ns = useTestNamespace("op", "test");
+afterEach((ctx) => {
   if (ctx.task.result?.state === "fail") console.error(`operator log tail:\n${operator.logTail(40)}`);
-  await ns?.delete();
 });
 
 const controllerRefTo = (greeter: KubeObject) => ({

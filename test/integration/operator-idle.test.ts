@@ -1,22 +1,20 @@
 // A converged operator leaves the cluster alone: over 30 s it sends no write at all, as counted by its own
 // rest_client_requests_total and by the API server's audit log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestNamespace, localControlPlane, type TestNamespace } from "../cluster/testing.ts";
+import { localControlPlane, useTestNamespace } from "../cluster/testing.ts";
 import { apply, greeterManifest, waitForReady } from "../support/greeters.ts";
 import { OPERATOR_USER, OperatorProcess } from "../support/operator-process.ts";
 
 const IDLE_MS = 30_000;
 
 let operator: OperatorProcess;
-let ns: TestNamespace;
 beforeAll(async () => {
   operator = await OperatorProcess.start();
-  ns = await createTestNamespace("idle");
 });
 afterAll(async () => {
   await operator?.stop();
-  await ns?.delete();
 });
+const ns = useTestNamespace("idle", "file");
 
 describe("an idle operator", () => {
   it("makes no mutating API request once its Greeters have converged", { timeout: 120_000 }, async () => {

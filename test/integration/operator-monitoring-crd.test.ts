@@ -1,13 +1,8 @@
 // prometheus-operator is optional: without the ServiceMonitor CRD a Greeter still runs (Ready) and says why it
 // is unmonitored; once the CRD is installed its ServiceMonitor appears, with no operator restart.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../cluster/control-plane.ts";
-import {
-  createTestNamespace,
-  eventually,
-  localControlPlane,
-  type TestNamespace,
-} from "../cluster/testing.ts";
+import { eventually, localControlPlane, useTestNamespace } from "../cluster/testing.ts";
 import {
   apply,
   condition,
@@ -23,7 +18,6 @@ const cp: ControlPlane | undefined = await localControlPlane();
 
 describe.skipIf(!cp)("the ServiceMonitor CRD coming and going", () => {
   let operator: OperatorProcess;
-  let ns: TestNamespace;
   beforeAll(async () => {
     await cp?.uninstallServiceMonitorCrd();
     operator = await OperatorProcess.start();
@@ -33,12 +27,9 @@ describe.skipIf(!cp)("the ServiceMonitor CRD coming and going", () => {
     // Later test files expect the cluster as the global setup left it.
     await cp?.installServiceMonitorCrd();
   });
-  beforeEach(async () => {
-    ns = await createTestNamespace("sm");
-  });
-  afterEach(async (ctx) => {
+  const ns = useTestNamespace("sm", "test");
+  afterEach((ctx) => {
     if (ctx.task.result?.state === "fail") console.error(`operator log tail:\n${operator.logTail(40)}`);
-    await ns?.delete();
   });
 
   it("runs unmonitored without the CRD and creates the ServiceMonitor once it is installed", async () => {

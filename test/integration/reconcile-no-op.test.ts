@@ -3,22 +3,16 @@
 // managedFields, and reconciled again: the second plan must be empty, or an idle operator would write forever.
 // Removing a field from the spec must produce an apply that removes it from the child.
 import type { KubernetesObject, V1Deployment, V1Service } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FIELD_MANAGER, type Greeter, type GreeterSpecInput } from "../../operator/api/v1alpha1/index.ts";
 import {
   type ObservedChildren,
   reconcileGreeter,
   type ServiceMonitor,
 } from "../../operator/controller/reconcile.ts";
-import { createTestNamespace, kubectl, type TestNamespace } from "../cluster/testing.ts";
+import { kubectl, useTestNamespace } from "../cluster/testing.ts";
 
-let ns: TestNamespace;
-beforeAll(async () => {
-  ns = await createTestNamespace("noop");
-});
-afterAll(async () => {
-  await ns?.delete();
-});
+const ns = useTestNamespace("noop", "file");
 
 const ctx = () => ({ defaultImage: "greeter:0.1.0", now: new Date() });
 
