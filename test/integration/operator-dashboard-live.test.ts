@@ -9,7 +9,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.ts";
 import { createTestNamespace, kubectl, type TestNamespace, testKubeconfig } from "../cluster/testing.ts";
 import { alertRules } from "../support/alert-rules.ts";
@@ -21,6 +20,7 @@ import {
   resolveVariables,
   type VariableValues,
 } from "../support/dashboard-evaluation.ts";
+import { greeterManifest } from "../support/greeters.ts";
 import { freePort, type LivePrometheus, startLivePrometheus } from "../support/live-prometheus.ts";
 
 const RATE_INTERVAL = "15s";
@@ -67,13 +67,7 @@ describe("Greeter operator dashboard against a running operator", () => {
     });
     prom = await startLivePrometheus({ targets: [{ address: `127.0.0.1:${metricsPort}`, labels: TARGET }] });
 
-    const greeter = (greeting: string) =>
-      stringify({
-        apiVersion: "greeter.operator.dev/v1alpha1",
-        kind: "Greeter",
-        metadata: { name: "hello" },
-        spec: { replicas: 1, greeting },
-      });
+    const greeter = (greeting: string) => greeterManifest("hello", { replicas: 1, greeting });
     const created = await kubectl(["apply", "-f", "-"], {
       namespace: ns.name,
       input: greeter("Hello, {name}"),
