@@ -2,7 +2,8 @@
  * `npm run bench`: throughput, latency and memory of the greeter against its ceilings, in one run.
  *
  * wrk runs on CPU 0 and each server alone on CPU 1 (taskset), 50 connections, JSON POST /echo-name:
- *   - greeter: compiled `greeter/main` in production configuration (LOG_LEVEL=info, access log to a file);
+ *   - greeter: compiled `greeter/main` in production configuration (LOG_LEVEL=info, access log to a file,
+ *     the NODE_OPTIONS of Dockerfile.greeter);
  *   - bare node:http doing the same work without metrics or logging (the ceiling);
  *   - plain Express 5 with express.json() and the same handler (the framework's own ceiling);
  *   - Flask under gunicorn with 2 sync workers (the app the greeter replaces), from a venv that pip fills
@@ -241,7 +242,19 @@ async function measure(server: Server, logDir: string, round: number): Promise<R
   }
 }
 
-const GREETER_ENV = { HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "production", VERSION: "bench" };
+/** The NODE_OPTIONS the greeter image sets, so the greeter runs here as it does in production. */
+function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(ROOT, "Dockerfile.greeter"), "utf8");
+  return /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? "";
+}
+
+const GREETER_ENV = {
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "info",
+  NODE_ENV: "production",
+  VERSION: "bench",
+  NODE_OPTIONS: imageNodeOptions(),
+};
 
 /** Compiles greeter/ as it was at a git ref into .tmp/bench-ref/<ref>; returns its main.js. */
 function buildRef(ref: string): string {
@@ -371,6 +384,7 @@ async function main() {
           `- before/after: greeter at ${REF} ${fmt(ref.rps, 0)} req/s, ${fmt(ref.cpuUsPerRequest, 1)} µs CPU/req, p99 ${fmt(ref.p99Ms)} ms, RSS ${fmt(ref.rssMiB, 1)} MiB → now ${fmt(greeter.rps, 0)} req/s, ${fmt(greeter.cpuUsPerRequest, 1)} µs CPU/req, p99 ${fmt(greeter.p99Ms)} ms, RSS ${fmt(greeter.rssMiB, 1)} MiB`,
         ]
       : []),
+    `- greeter NODE_OPTIONS (from Dockerfile.greeter): \`${GREETER_ENV.NODE_OPTIONS || "none"}\`; the baselines run with Node's defaults`,
     `- greeter access-log lines written during the measured round: ${greeter.logLines ?? 0} (logging was on)`,
   ];
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
