@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { get as httpsGet } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments } from "yaml";
+import { freePort } from "../support/free-port.ts";
 import { ApiClient } from "./api.ts";
 import { type Binaries, ensureBinaries } from "./binaries.ts";
 import { type ComponentName, commandLine, componentNames, type Layout, type Ports } from "./components.ts";
@@ -79,18 +79,6 @@ rules:
 `;
 
 const crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /** GET over HTTPS trusting the component's self-signed loopback certificate (health probes only). */
 function probeSelfSigned(url: string): Promise<number> {

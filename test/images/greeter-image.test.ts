@@ -1,7 +1,8 @@
 import { Agent, request as httpRequest } from "node:http";
 import { getContainerRuntimeClient, type StartedTestContainer, Wait } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, GREETER_IMAGE, HardenedContainer, VERSION } from "./images.ts";
+import { freePort } from "../support/free-port.ts";
+import { GREETER_IMAGE, HardenedContainer, VERSION } from "./images.ts";
 
 const DRAIN_TIMEOUT_MS = 5_000;
 

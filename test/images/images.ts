@@ -5,7 +5,6 @@
  * on the host network (no registry, no port mapping: everything stays on loopback).
  */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { GenericContainer } from "testcontainers";
 
 const version = (
@@ -28,14 +27,4 @@ export class HardenedContainer extends GenericContainer {
       .withNetworkMode("host")
       .withLabels({ [TEST_LABEL]: "images" });
   }
-}
-
-/** A loopback port nothing listens on right now, for a container on the host network. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }

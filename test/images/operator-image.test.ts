@@ -11,7 +11,8 @@ import {
   testKubeConfig,
   testKubeconfig,
 } from "../cluster/testing.ts";
-import { freePort, GREETER_IMAGE, HardenedContainer, OPERATOR_IMAGE } from "./images.ts";
+import { freePort } from "../support/free-port.ts";
+import { GREETER_IMAGE, HardenedContainer, OPERATOR_IMAGE } from "./images.ts";
 
 const GROUP = "greeter.operator.dev";
 const KUBECONFIG_IN_CONTAINER = "/etc/greeter-operator/kubeconfig";

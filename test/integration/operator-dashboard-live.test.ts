@@ -20,8 +20,9 @@ import {
   resolveVariables,
   type VariableValues,
 } from "../support/dashboard-evaluation.ts";
+import { freePort } from "../support/free-port.ts";
 import { greeterManifest } from "../support/greeters.ts";
-import { freePort, type LivePrometheus, startLivePrometheus } from "../support/live-prometheus.ts";
+import { type LivePrometheus, startLivePrometheus } from "../support/live-prometheus.ts";
 
 const RATE_INTERVAL = "15s";
 const RANGE = { rangeSeconds: 30, step: 2, rateInterval: RATE_INTERVAL };

@@ -6,10 +6,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { freePort } from "./free-port.ts";
 
 export type ScrapeTarget = {
   /** host:port */
@@ -40,17 +40,6 @@ export type LivePrometheus = {
   waitForData(expr: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 };
-
-/** A loopback port free right now (the caller binds it next). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export async function startLivePrometheus(options: {
   targets: ScrapeTarget[];

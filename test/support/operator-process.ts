@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments, stringify } from "yaml";
 import { kubectl, testKubeConfig } from "../cluster/testing.ts";
-import { freePort } from "./live-prometheus.ts";
+import { freePort } from "./free-port.ts";
 import { type Sample, sampleValue, scrape } from "./prom-text.ts";
 
 const MAIN = join(import.meta.dirname, "..", "..", "operator", "main.ts");
