@@ -124,33 +124,20 @@ const schema = z.object({
 
 export type Config = Readonly<z.output<typeof schema>>;
 
+/** Each flag, the environment variable it may come from instead, and the schema key it sets. */
 const flags = {
-  "watch-namespaces": "WATCH_NAMESPACES",
-  "greeter-image": "GREETER_IMAGE",
-  workers: "WORKERS",
-  "resync-period": "RESYNC_PERIOD",
-  "leader-elect": "LEADER_ELECT",
-  "leader-election-namespace": "LEADER_ELECTION_NAMESPACE",
-  "leader-election-id": "LEADER_ELECTION_ID",
-  "metrics-bind-address": "METRICS_ADDR",
-  "health-probe-bind-address": "PROBE_ADDR",
-  "log-level": "LOG_LEVEL",
-  "shutdown-timeout": "SHUTDOWN_TIMEOUT",
-} as const;
-
-const keyOf: Record<keyof typeof flags, keyof z.input<typeof schema>> = {
-  "watch-namespaces": "watchNamespaces",
-  "greeter-image": "greeterImage",
-  workers: "workers",
-  "resync-period": "resyncPeriodMs",
-  "leader-elect": "leaderElect",
-  "leader-election-namespace": "leaderElectionNamespace",
-  "leader-election-id": "leaderElectionId",
-  "metrics-bind-address": "metricsBindAddress",
-  "health-probe-bind-address": "healthProbeBindAddress",
-  "log-level": "logLevel",
-  "shutdown-timeout": "shutdownTimeoutMs",
-};
+  "watch-namespaces": { env: "WATCH_NAMESPACES", key: "watchNamespaces" },
+  "greeter-image": { env: "GREETER_IMAGE", key: "greeterImage" },
+  workers: { env: "WORKERS", key: "workers" },
+  "resync-period": { env: "RESYNC_PERIOD", key: "resyncPeriodMs" },
+  "leader-elect": { env: "LEADER_ELECT", key: "leaderElect" },
+  "leader-election-namespace": { env: "LEADER_ELECTION_NAMESPACE", key: "leaderElectionNamespace" },
+  "leader-election-id": { env: "LEADER_ELECTION_ID", key: "leaderElectionId" },
+  "metrics-bind-address": { env: "METRICS_ADDR", key: "metricsBindAddress" },
+  "health-probe-bind-address": { env: "PROBE_ADDR", key: "healthProbeBindAddress" },
+  "log-level": { env: "LOG_LEVEL", key: "logLevel" },
+  "shutdown-timeout": { env: "SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs" },
+} as const satisfies Record<string, { env: string; key: keyof z.input<typeof schema> }>;
 
 export interface ConfigSources {
   argv?: string[];
@@ -181,8 +168,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     );
   }
   const input: Record<string, unknown> = {};
-  for (const [flag, envName] of Object.entries(flags) as Array<[keyof typeof flags, string]>) {
-    input[keyOf[flag]] = parsedArgs[flag] ?? env[envName];
+  for (const [flag, { env: envName, key }] of Object.entries(flags)) {
+    input[key] = parsedArgs[flag] ?? env[envName];
   }
   input.leaderElectionNamespace =
     blank(input.leaderElectionNamespace) ??
@@ -193,12 +180,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
   const result = schema.safeParse(input);
   if (!result.success) {
-    const byKey = Object.fromEntries(Object.entries(keyOf).map(([flag, key]) => [key, flag]));
+    const byKey = new Map<string, string>(
+      Object.entries(flags).map(([flag, { env: envName, key }]) => [key, `--${flag} / ${envName}`]),
+    );
     const lines = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? "");
-      const flag = byKey[key];
-      const where = flag ? `--${flag} / ${flags[flag as keyof typeof flags]}` : key;
-      return `  ${where}: ${issue.message}`;
+      return `  ${byKey.get(key) ?? key}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
