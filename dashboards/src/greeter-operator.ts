@@ -106,7 +106,8 @@ export function greeterOperatorDashboard(): Dashboard {
         width: 6,
         targets: [
           query(
-            // The errors counter has no series before the first error: "or … * 0" shows a healthy 0, not "No data".
+            // An operator that does not pre-set the errors counter (ours and controller-runtime's do) has no series
+            // before its first error: "or … * 0" shows a healthy 0, not "No data".
             `(sum by (controller) (rate(controller_runtime_reconcile_errors_total{${CTRL}}[$__rate_interval])) or sum by (controller) (rate(controller_runtime_reconcile_total{${CTRL}}[$__rate_interval])) * 0) / sum by (controller) (rate(controller_runtime_reconcile_total{${CTRL}}[$__rate_interval]))`,
             "{{controller}}",
           ),

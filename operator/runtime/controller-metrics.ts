@@ -1,12 +1,14 @@
 /** ControllerMetrics uses controller-runtime's controller_runtime_* names and labels. */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
-export type ReconcileResult = "success" | "error" | "requeue_after";
+const RESULTS = ["success", "error", "requeue_after"] as const;
+export type ReconcileResult = (typeof RESULTS)[number];
 
 export interface ControllerMetrics {
+  /** The controller starts with `workers` workers, none busy yet. */
+  started(controller: string, workers: number): void;
   reconciled(controller: string, result: ReconcileResult, seconds: number, terminal: boolean): void;
   activeWorkers(controller: string, n: number): void;
-  maxConcurrent(controller: string, n: number): void;
 }
 
 export function createControllerMetrics(registry: Registry): ControllerMetrics {
@@ -51,6 +53,15 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
     registers: [registry],
   });
   return {
+    started(controller, workers) {
+      max.set({ controller }, workers);
+      active.set({ controller }, 0);
+      // As controller-runtime does: every counter has a series from the start, so error rates and alerts
+      // read 0 rather than "no data" until the first error.
+      for (const result of RESULTS) total.inc({ controller, result }, 0);
+      errors.inc({ controller }, 0);
+      terminal.inc({ controller }, 0);
+    },
     reconciled(controller, result, seconds, isTerminal) {
       total.inc({ controller, result });
       time.observe({ controller }, seconds);
@@ -58,12 +69,11 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
       if (isTerminal) terminal.inc({ controller });
     },
     activeWorkers: (controller, n) => active.set({ controller }, n),
-    maxConcurrent: (controller, n) => max.set({ controller }, n),
   };
 }
 
 export const noControllerMetrics: ControllerMetrics = {
+  started() {},
   reconciled() {},
   activeWorkers() {},
-  maxConcurrent() {},
 };

@@ -165,6 +165,17 @@ describe("Controller", () => {
     expect(text).toContain('controller_runtime_max_concurrent_reconciles{controller="widget"} 2');
   });
 
+  it("exports its error counters at 0 from the start, before any reconcile failed", async () => {
+    const { registry, stop, running } = setup(async () => Action.awaitChange());
+    stop.abort();
+    await running;
+    const text = await registry.metrics();
+    expect(text).toContain('controller_runtime_reconcile_errors_total{controller="widget"} 0');
+    expect(text).toContain('controller_runtime_terminal_reconcile_errors_total{controller="widget"} 0');
+    expect(text).toContain('controller_runtime_reconcile_total{controller="widget",result="error"} 0');
+    expect(text).toContain('controller_runtime_active_workers{controller="widget"} 0');
+  });
+
   it("requeues after the requested delay", async () => {
     let calls = 0;
     const { primary, stop, running } = setup(async () => {

@@ -118,8 +118,7 @@ export class Controller {
       ...(this.#opts.rateLimiter ? { rateLimiter: this.#opts.rateLimiter() } : {}),
       ...(this.#opts.queueMetrics ? { metrics: this.#opts.queueMetrics } : {}),
     });
-    metrics.maxConcurrent(name, workers);
-    metrics.activeWorkers(name, 0);
+    metrics.started(name, workers);
 
     const enqueueAll = () => {
       for (const key of primary.store.keys()) queue.add(key);
