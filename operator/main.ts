@@ -49,7 +49,7 @@ try {
   log.fatal({ err }, "cannot load a kubeconfig");
   process.exit(1);
 }
-const client = new KubeClient(access, { metrics: metrics.rest });
+const client = new KubeClient(access, { metrics: metrics.rest, userAgent: "greeter-operator" });
 const recorder = new EventRecorder({
   events: new ResourceClient(client, knownTypes.events),
   reportingController: REPORTING_CONTROLLER,

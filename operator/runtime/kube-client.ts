@@ -30,6 +30,7 @@ export interface RequestOptions {
 
 export interface KubeClientOptions {
   metrics?: RestClientMetrics;
+  /** Names the operator in the API server's audit log. */
   userAgent?: string;
 }
 
@@ -51,7 +52,7 @@ export class KubeClient {
       ? undefined
       : new Agent({ connect: { ...this.#access.tls }, keepAliveTimeout: 30_000 });
     this.#metrics = options.metrics ?? noRestClientMetrics;
-    this.#userAgent = options.userAgent ?? "greeter-operator";
+    this.#userAgent = options.userAgent ?? "operator-runtime";
   }
 
   /** Sends one request and returns the decoded JSON body; throws ApiError on a non-2xx answer. */
