@@ -1,5 +1,6 @@
 // The glue against a scripted API server: what it sends for a new Greeter, that it sends nothing once
 // everything matches, and how an apply failure becomes status and an Event without stopping the rest.
+import type { ServerResponse } from "node:http";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -34,15 +35,16 @@ describe("GreeterController.reconcile", () => {
     await server?.close();
   });
 
-  async function setup(failKinds: string[] = []) {
+  const invalid = (res: ServerResponse) =>
+    sendStatus(res, 422, "Invalid", 'Deployment.apps "hello" is invalid: spec.template: bad');
+
+  async function setup(failKinds: string[] = [], fail = invalid) {
     server = await startFakeApiServer((req, res) => {
       const kind = req.url.pathname.split("/").at(-2) === "deployments" ? "Deployment" : undefined;
       if (req.method === "GET") return sendStatus(res, 404, "NotFound");
       if (req.method === "POST") return sendJson(res, 201, JSON.parse(req.body));
       if (req.method === "PATCH") {
-        if (kind && failKinds.includes(kind)) {
-          return sendStatus(res, 422, "Invalid", 'Deployment.apps "hello" is invalid: spec.template: bad');
-        }
+        if (kind && failKinds.includes(kind)) return fail(res);
         return sendJson(res, 200, asServerReturns(JSON.parse(req.body)));
       }
       sendStatus(res, 405, "MethodNotAllowed");
@@ -65,7 +67,7 @@ describe("GreeterController.reconcile", () => {
       resyncPeriodMs: 0,
       shutdownTimeoutMs: 1000,
       metrics: {
-        watch: createWatchMetrics(registry),
+        watch: createWatchMetrics(registry, "greeter_operator"),
         workQueue: createWorkQueueMetrics(registry),
         controller: createControllerMetrics(registry),
       },
@@ -166,6 +168,49 @@ describe("GreeterController.reconcile", () => {
     );
     const warning = server.requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body));
     expect(warning).toContainEqual(expect.objectContaining({ type: "Warning", reason: "ApplyFailed" }));
+  });
+
+  it("leaves a Greeter whose namespace is being deleted alone: one refused apply, no status, Event or retry", async () => {
+    // What the API server's NamespaceLifecycle admission answers while the namespace controller deletes the
+    // children before the Greeter itself.
+    const terminating = (res: ServerResponse) =>
+      sendJson(res, 403, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        code: 403,
+        reason: "Forbidden",
+        message:
+          'deployments.apps "hello" is forbidden: unable to create new content in namespace demo because it is being terminated',
+        details: {
+          name: "hello",
+          group: "apps",
+          kind: "deployments",
+          causes: [
+            {
+              reason: "NamespaceTerminating",
+              message: "namespace demo is being terminated",
+              field: "metadata.namespace",
+            },
+          ],
+        },
+      });
+    const { server, controller, reconcile } = await setup(["Deployment"], terminating);
+    controller.greeters.store.set(aGreeter() as never);
+    const action = await reconcile("demo/hello");
+    expect(action.requeueAfterMs).toBeUndefined();
+    expect(server.requests.filter(isMutation).map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      "PATCH /apis/apps/v1/namespaces/demo/deployments/hello",
+    ]);
+  });
+
+  it("still reports any other 403 on a child as Degraded (e.g. RBAC missing)", async () => {
+    const forbidden = (res: ServerResponse) =>
+      sendStatus(res, 403, "Forbidden", 'deployments.apps "hello" is forbidden: User cannot patch');
+    const { server, controller, reconcile } = await setup(["Deployment"], forbidden);
+    controller.greeters.store.set(aGreeter() as never);
+    await expect(reconcile("demo/hello")).rejects.toThrow(/403/);
+    expect(server.requests.some((r) => r.url.pathname.endsWith("/status"))).toBe(true);
   });
 
   it("does nothing for a Greeter that is gone (its children are garbage-collected)", async () => {

@@ -1,6 +1,7 @@
 /**
- * WatchMetrics exposes watch health: greeter_operator_watch_restarts_total{resource,reason} and
- * greeter_operator_watch_last_event_age_seconds{resource}, the age of the stalest watch of that resource.
+ * WatchMetrics exposes watch health: <prefix>_watch_restarts_total{resource,reason} and
+ * <prefix>_watch_last_event_age_seconds{resource}, the age of the stalest watch of that resource. The prefix
+ * names the operator (client-go has no such metrics, so there is no standard name to borrow).
  */
 import { Counter, Gauge, type Registry } from "prom-client";
 
@@ -12,16 +13,16 @@ export interface WatchMetrics {
   track(resource: string, ageSeconds: () => number): () => void;
 }
 
-export function createWatchMetrics(registry: Registry): WatchMetrics {
+export function createWatchMetrics(registry: Registry, prefix: string): WatchMetrics {
   const sources = new Map<string, Set<() => number>>();
   const restarts = new Counter({
-    name: "greeter_operator_watch_restarts_total",
+    name: `${prefix}_watch_restarts_total`,
     help: "Watch restarts by resource and reason (closed by server, stalled, gone/410, error, absent resource).",
     labelNames: ["resource", "reason"] as const,
     registers: [registry],
   });
   new Gauge({
-    name: "greeter_operator_watch_last_event_age_seconds",
+    name: `${prefix}_watch_last_event_age_seconds`,
     help: "Seconds since the stalest watch of a resource last proved alive (event, bookmark or reconnect).",
     labelNames: ["resource"] as const,
     registers: [registry],

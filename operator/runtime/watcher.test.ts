@@ -67,7 +67,7 @@ describe("Watcher", () => {
     watcher = new Watcher(new ResourceClient(client, knownTypes.pods), sink, {
       namespace: "ns",
       backoff: { baseMs: 5, maxMs: 20, jitter: 0 },
-      metrics: createWatchMetrics(registry),
+      metrics: createWatchMetrics(registry, "greeter_operator"),
       ...opts,
     });
     watcher.start();

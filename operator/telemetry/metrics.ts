@@ -38,7 +38,7 @@ export function createOperatorMetrics(): OperatorMetrics {
   return {
     registry,
     rest: createRestClientMetrics(registry),
-    watch: createWatchMetrics(registry),
+    watch: createWatchMetrics(registry, "greeter_operator"),
     workQueue: createWorkQueueMetrics(registry),
     controller: createControllerMetrics(registry),
     leaderElection: createLeaderElectionMetrics(registry),
