@@ -7,6 +7,7 @@ import {
   aPod,
   asServerReturns,
   CTX,
+  EVERY_FIELD,
   foreign,
   LATER,
   NOW,
@@ -113,18 +114,7 @@ describe("a converged Greeter", () => {
   });
 
   it("stays idle for every optional field set", () => {
-    const spec: GreeterSpecInput = {
-      replicas: 3,
-      greeting: "Hej, {name}",
-      image: "registry.example/greeter:9",
-      resources: { requests: { cpu: "0.1", memory: "1024Mi" }, limits: { cpu: 1, memory: "2Gi" } },
-      service: { type: "NodePort", port: 8081 },
-      monitoring: { interval: "15s", labels: { release: "kube-prometheus-stack" } },
-      nodeSelector: { "kubernetes.io/os": "linux" },
-      tolerations: [{ operator: "Exists" }],
-      affinity: { podAntiAffinity: {} },
-    };
-    const c = converged(spec);
+    const c = converged(EVERY_FIELD);
     const again = reconcileGreeter(c.greeter, c.observed, { ...CTX, now: LATER });
     expect(again.apply).toEqual([]);
     expect(statusNeedsWrite(c.greeter.status, again.status)).toBe(false);

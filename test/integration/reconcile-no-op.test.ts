@@ -10,6 +10,7 @@ import {
   reconcileGreeter,
   type ServiceMonitor,
 } from "../../operator/controller/reconcile.ts";
+import { EVERY_FIELD } from "../../operator/controller/testing/fixtures.ts";
 import { kubectl, useTestNamespace } from "../cluster/testing.ts";
 
 const ns = useTestNamespace("noop", "file");
@@ -69,30 +70,10 @@ async function converge(greeter: Greeter): Promise<string[][]> {
   return rounds;
 }
 
-const everyField: GreeterSpecInput = {
-  replicas: 2,
-  greeting: "Hej, {name}",
-  image: "registry.example/greeter:9",
-  resources: { requests: { cpu: "0.1", memory: "1024Mi" }, limits: { cpu: 1, memory: "2Gi" } },
-  service: { type: "NodePort", port: 8081 },
-  monitoring: { interval: "15s", labels: { release: "kube-prometheus-stack" } },
-  nodeSelector: { "kubernetes.io/os": "linux" },
-  tolerations: [{ key: "dedicated", operator: "Equal", value: "greeters", effect: "NoSchedule" }],
-  affinity: {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [
-          { matchExpressions: [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }] },
-        ],
-      },
-    },
-  },
-};
-
 describe("no-op detection against real server defaults", () => {
   it.each([
     ["defaults", {}],
-    ["every optional field", everyField],
+    ["every optional field", EVERY_FIELD],
     ["replicas 0", { replicas: 0 }],
     ["LoadBalancer with a fixed nodePort", { service: { type: "LoadBalancer", nodePort: 30123 } }],
     ["monitoring disabled", { monitoring: { enabled: false } }],
@@ -106,7 +87,7 @@ describe("no-op detection against real server defaults", () => {
   });
 
   it("removes from the children what was removed from the spec, then is idle again", async () => {
-    let greeter = await putGreeter("shrinking", everyField);
+    let greeter = await putGreeter("shrinking", EVERY_FIELD);
     await converge(greeter);
     greeter = await putGreeter("shrinking", {});
     const rounds = await converge(greeter);

@@ -12,6 +12,27 @@ export const LATER = new Date("2026-11-26T04:05:00.000Z");
 export const CTX: ReconcileContext = { defaultImage: "greeter:0.1.0", now: NOW };
 export const UID = "0b7a1c2e-0000-4000-8000-000000000001";
 
+/** Every optional field set, with values the API server canonicalises (quantities) or defaults around. */
+export const EVERY_FIELD: GreeterSpecInput = {
+  replicas: 2,
+  greeting: "Hej, {name}",
+  image: "registry.example/greeter:9",
+  resources: { requests: { cpu: "0.1", memory: "1024Mi" }, limits: { cpu: 1, memory: "2Gi" } },
+  service: { type: "NodePort", port: 8081 },
+  monitoring: { interval: "15s", labels: { release: "kube-prometheus-stack" } },
+  nodeSelector: { "kubernetes.io/os": "linux" },
+  tolerations: [{ key: "dedicated", operator: "Equal", value: "greeters", effect: "NoSchedule" }],
+  affinity: {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          { matchExpressions: [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }] },
+        ],
+      },
+    },
+  },
+};
+
 export function aGreeter(spec: GreeterSpecInput = {}, overrides: Partial<Greeter["metadata"]> = {}): Greeter {
   return {
     apiVersion: API_VERSION,
