@@ -27,7 +27,6 @@ export const LABEL_INSTANCE = "app.kubernetes.io/instance";
 export const LABEL_COMPONENT = "app.kubernetes.io/component";
 export const LABEL_PART_OF = "app.kubernetes.io/part-of";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
-export const LABEL_VERSION = "app.kubernetes.io/version";
 /**
  * Carries the owning Greeter's name on every child and on the pods, so a pod event maps back to its Greeter key
  * (pods are owned by ReplicaSets, not by the Greeter) and a label-selected informer only sees our objects.
