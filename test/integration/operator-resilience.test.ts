@@ -1,15 +1,10 @@
 // The operator survives what a real cluster does to it: being killed mid-reconcile, an API server restart,
 // watches that come back 410 Gone, and losing its leader; and it stays inside the namespaces it is given.
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { ControlPlane } from "../cluster/control-plane.ts";
-import {
-  createTestNamespace,
-  eventually,
-  localControlPlane,
-  type TestNamespace,
-} from "../cluster/testing.ts";
+import { createTestNamespace, eventually, localControlPlane, useTestNamespace } from "../cluster/testing.ts";
 import { apply, get, greeterManifest, greetingOf, list, must, waitForReady } from "../support/greeters.ts";
 import { OperatorProcess } from "../support/operator-process.ts";
 
@@ -22,16 +17,13 @@ async function startOperator(env: Record<string, string> = {}, name?: string): P
   return op;
 }
 
-let ns: TestNamespace;
-beforeEach(async () => {
-  ns = await createTestNamespace("res");
-});
+// Registered first, so its afterEach runs last: the operators stop before their namespace goes.
+const ns = useTestNamespace("res", "test");
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === "fail") {
     for (const op of started) console.error(`${op.name} log tail:\n${op.logTail(40)}`);
   }
   for (const op of started.splice(0)) await op.stop();
-  await ns?.delete();
 });
 afterAll(async () => {
   for (const op of started.splice(0)) await op.kill();
