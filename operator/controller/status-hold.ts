@@ -20,7 +20,8 @@ export class StatusHold {
   readonly #holdMs: number;
   readonly #now: () => number;
 
-  constructor(holdMs = DEFAULT_STATUS_HOLD_MS, now: () => number = Date.now) {
+  /** `now` is monotonic by default: a wall-clock jump must neither release nor prolong a hold. */
+  constructor(holdMs = DEFAULT_STATUS_HOLD_MS, now: () => number = () => performance.now()) {
     this.#holdMs = holdMs;
     this.#now = now;
   }
