@@ -20,7 +20,7 @@ import {
 } from "../api/v1alpha1/constants.ts";
 import type { Greeter } from "../api/v1alpha1/greeter.ts";
 import { Action, TerminalError } from "../runtime/action.ts";
-import { isApiError } from "../runtime/api-error.ts";
+import { isApiError, isNamespaceTerminating } from "../runtime/api-error.ts";
 import { Controller, type ReconcileRequest } from "../runtime/controller.ts";
 import type { ControllerMetrics } from "../runtime/controller-metrics.ts";
 import type { EventRecorder } from "../runtime/event-recorder.ts";
@@ -180,6 +180,14 @@ export class GreeterController {
         if (isApiError(err, 404)) {
           log.info({ kind }, "resource type not served; checking again shortly");
           return Action.requeueAfter(TYPE_GONE_RETRY_MS);
+        }
+        // The namespace is being deleted and the Greeter with it (the namespace controller removes children
+        // and Greeters in no particular order). Nothing can be created there any more: a Degraded status, a
+        // Warning Event (itself refused) and retries with backoff would only be refused writes until the
+        // Greeter's deletion arrives.
+        if (isNamespaceTerminating(err)) {
+          log.debug({ kind, name: child.metadata?.name }, "namespace is being deleted; not recreating");
+          return Action.awaitChange();
         }
         return this.#failed(greeter, cachedGreeter, plan, kind, child.metadata?.name ?? "", err, now, log);
       }

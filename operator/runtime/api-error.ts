@@ -29,3 +29,16 @@ export class ApiError extends Error {
 export function isApiError(err: unknown, code?: number): err is ApiError {
   return err instanceof ApiError && (code === undefined || err.code === code);
 }
+
+/**
+ * The API server refused to create something because its namespace is being deleted (403 with the
+ * NamespaceTerminating cause). Nothing new can be created there again, so retrying is pointless.
+ */
+export function isNamespaceTerminating(err: unknown): boolean {
+  if (!isApiError(err, 403)) return false;
+  const details = (err.status as { details?: { causes?: unknown } } | undefined)?.details;
+  return (
+    Array.isArray(details?.causes) &&
+    details.causes.some((c: { reason?: unknown }) => c?.reason === "NamespaceTerminating")
+  );
+}
