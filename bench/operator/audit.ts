@@ -2,13 +2,14 @@
  * Counts mutating requests from the API server's audit log (the control plane logs every write's metadata),
  * by identity: the only source that tells the operator's writes from the controller manager's or the bench's.
  */
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 interface Entry {
   verb: string;
   user: { username: string };
   objectRef?: { resource?: string; subresource?: string };
-  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
 }
 
 export class AuditLog {
@@ -18,35 +19,30 @@ export class AuditLog {
     this.#path = path;
   }
 
-  /** Current end of the log: pass it to `writesSince` later. */
+  /** A mark for `writesSince`: the time (the log rotates at 100 MB, so byte offsets do not survive). */
   offset(): number {
-    try {
-      return statSync(this.#path).size;
-    } catch {
-      return 0;
-    }
+    return Date.now();
   }
 
-  /** Writes by `user` since `offset`, keyed "verb resource[/subresource]". */
-  writesSince(offset: number, user: string): Record<string, number> {
-    const end = this.offset();
+  /** Writes by `user` received since `since` (ms), keyed "verb resource[/subresource]", rotated files included. */
+  writesSince(since: number, user: string): Record<string, number> {
     const out: Record<string, number> = {};
-    if (end <= offset) return out;
-    const fd = openSync(this.#path, "r");
-    const buf = Buffer.alloc(end - offset);
-    try {
-      readSync(fd, buf, 0, buf.length, offset);
-    } finally {
-      closeSync(fd);
-    }
+    const dir = dirname(this.#path);
+    const stem = basename(this.#path).replace(/\.log$/, "");
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith(stem) && f.endsWith(".log"))
+      .map((f) => join(dir, f))
+      .filter((f) => statSync(f).mtimeMs >= since);
     const needle = `"username":"${user}"`;
-    for (const line of buf.toString("utf8").split("\n")) {
-      if (!line.includes(needle)) continue;
-      const e = JSON.parse(line) as Entry;
-      if (e.user.username !== user) continue;
-      const r = e.objectRef;
-      const k = `${e.verb} ${r?.resource ?? "?"}${r?.subresource ? `/${r.subresource}` : ""}`;
-      out[k] = (out[k] ?? 0) + 1;
+    for (const file of files) {
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        if (!line.includes(needle)) continue;
+        const e = JSON.parse(line) as Entry;
+        if (e.user.username !== user || Date.parse(e.requestReceivedTimestamp) < since) continue;
+        const r = e.objectRef;
+        const k = `${e.verb} ${r?.resource ?? "?"}${r?.subresource ? `/${r.subresource}` : ""}`;
+        out[k] = (out[k] ?? 0) + 1;
+      }
     }
     return out;
   }
