@@ -1,5 +1,5 @@
 /**
- * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120] [--node-args "..."]`: the operator at scale, against
+ * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120] [--node-args=...]`: the operator at scale, against
  * the API server's own limit. For each N, on a fresh local control plane (test/cluster, kwok Nodes):
  *
  *  1. converge: start the operator (`node operator/main.ts`, default workers, RESYNC_PERIOD=60s), create N
@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     n: { type: "string", default: "100,1000,3000" },
     idle: { type: "string", default: "120" },
     "cpu-prof": { type: "boolean", default: false },
-    // Extra flags for the operator's node, e.g. "--max-semi-space-size=2" (to try V8 settings for an image).
+    // Extra flags for the operator's node: --node-args=--max-semi-space-size=2 (to try V8 settings for an image).
     "node-args": { type: "string", default: "" },
     out: { type: "string" },
   },
