@@ -204,6 +204,28 @@ describe("GreeterController.reconcile", () => {
     ]);
   });
 
+  it("leaves a Greeter whose namespace no longer exists alone: one refused apply, no retry timer", async () => {
+    // What the API server answers when the namespace is gone (Status details name the "namespaces" kind),
+    // unlike a resource type that is not served, which is retried shortly.
+    const noNamespace = (res: ServerResponse) =>
+      sendJson(res, 404, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        code: 404,
+        reason: "NotFound",
+        message: 'namespaces "demo" not found',
+        details: { name: "demo", kind: "namespaces" },
+      });
+    const { server, controller, reconcile } = await setup(["Deployment"], noNamespace);
+    controller.greeters.store.set(aGreeter() as never);
+    const action = await reconcile("demo/hello");
+    expect(action.requeueAfterMs).toBeUndefined();
+    expect(server.requests.filter(isMutation).map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      "PATCH /apis/apps/v1/namespaces/demo/deployments/hello",
+    ]);
+  });
+
   it("still reports any other 403 on a child as Degraded (e.g. RBAC missing)", async () => {
     const forbidden = (res: ServerResponse) =>
       sendStatus(res, 403, "Forbidden", 'deployments.apps "hello" is forbidden: User cannot patch');

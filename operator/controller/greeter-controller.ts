@@ -20,7 +20,7 @@ import {
 } from "../api/v1alpha1/constants.ts";
 import type { Greeter } from "../api/v1alpha1/greeter.ts";
 import { Action, TerminalError } from "../runtime/action.ts";
-import { isApiError, isNamespaceTerminating } from "../runtime/api-error.ts";
+import { isApiError, isNamespaceNotFound, isNamespaceTerminating } from "../runtime/api-error.ts";
 import { Controller, type ReconcileRequest } from "../runtime/controller.ts";
 import type { ControllerMetrics } from "../runtime/controller-metrics.ts";
 import type { EventRecorder } from "../runtime/event-recorder.ts";
@@ -175,7 +175,13 @@ export class GreeterController {
         this.#recentOf(kind).remember(cached[kind], written);
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
-        // Apply creates, so a 404 means the type itself is not served (e.g. its CRD was just deleted): not
+        // The namespace itself is gone (a Greeter left behind by an interrupted namespace deletion, or a cache
+        // that has not yet seen the Greeter's deletion): retrying on a timer would be refused writes forever.
+        if (isNamespaceNotFound(err)) {
+          log.debug({ kind, name: child.metadata?.name }, "namespace does not exist; not recreating");
+          return Action.awaitChange();
+        }
+        // Apply creates, so any other 404 means the type itself is not served (e.g. its CRD was just deleted): not
         // the Greeter's fault. The informer notices the type is gone and the status will say so.
         if (isApiError(err, 404)) {
           log.info({ kind }, "resource type not served; checking again shortly");

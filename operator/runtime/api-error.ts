@@ -42,3 +42,14 @@ export function isNamespaceTerminating(err: unknown): boolean {
     details.causes.some((c: { reason?: unknown }) => c?.reason === "NamespaceTerminating")
   );
 }
+
+/**
+ * The API server answered 404 because the object's namespace does not exist (Status details name the
+ * "namespaces" kind), not because the resource type is unknown. Nothing can be created there until the
+ * namespace is made again, which arrives as a change to watch, so retrying on a timer is pointless.
+ */
+export function isNamespaceNotFound(err: unknown): boolean {
+  if (!isApiError(err, 404)) return false;
+  const details = (err.status as { details?: { kind?: unknown } } | undefined)?.details;
+  return details?.kind === "namespaces";
+}
