@@ -1,30 +1,11 @@
 /**
- * What "nothing left to do" means for tests that count an operator's writes. The operator watches every
- * namespace, so a namespace an earlier test file deleted is still being torn down (its children go before its
- * Greeters) and makes it react; and a Greeter turns Ready before its Deployment's status is final, whose last
- * updates still reach the Greeter's status. Waiting for these states, not for a time, keeps the count exact.
+ * What "nothing left to do" means for tests that count an operator's writes: a Greeter turns Ready before its
+ * Deployment's status is final, whose last updates still reach the Greeter's status. Waiting for these states,
+ * not for a time, keeps the count exact.
  */
-import { eventually, kubectl } from "../cluster/testing.ts";
+import { eventually } from "../cluster/testing.ts";
 import { get, type KubeObject } from "./greeters.ts";
 import type { OperatorProcess } from "./operator-process.ts";
-
-const TEST_NAMESPACE_LABEL = "greeter-operator.test/namespace=true";
-
-/** Until no test namespace is still being deleted: an operator started now sees only live namespaces. */
-export async function waitForNoTerminatingNamespaces(timeoutMs = 150_000): Promise<void> {
-  await eventually(
-    "earlier test namespaces to finish terminating",
-    async () => {
-      const res = await kubectl(["get", "namespaces", "-l", TEST_NAMESPACE_LABEL, "-o", "json"]);
-      if (res.code !== 0) throw new Error(res.stderr);
-      const items = (JSON.parse(res.stdout) as { items: KubeObject[] }).items;
-      const terminating = items.filter((n) => n.status?.phase === "Terminating").map((n) => n.metadata.name);
-      if (terminating.length > 0) throw new Error(`still terminating: ${terminating.join(", ")}`);
-      return true;
-    },
-    timeoutMs,
-  );
-}
 
 const num = (v: unknown) => (typeof v === "number" ? v : 0);
 
