@@ -17,6 +17,8 @@ import {
   blankLegends,
   evaluateTargets,
   failures,
+  RANGE,
+  RATE_INTERVAL,
   resolveVariables,
   type VariableValues,
 } from "../support/dashboard-evaluation.ts";
@@ -24,8 +26,6 @@ import { freePort } from "../support/free-port.ts";
 import { greeterManifest } from "../support/greeters.ts";
 import { type LivePrometheus, startLivePrometheus } from "../support/live-prometheus.ts";
 
-const RATE_INTERVAL = "15s";
-const RANGE = { rangeSeconds: 30, step: 2, rateInterval: RATE_INTERVAL };
 /** The labels the operator's ServiceMonitor (config/prometheus/monitor.yaml) gives its targets in-cluster. */
 const TARGET = {
   namespace: "greeter-operator-system",

@@ -15,6 +15,13 @@ import {
 import type { LivePrometheus, QueryResult } from "./live-prometheus.ts";
 
 /** A target that may legitimately return nothing in a test, and why. */
+/**
+ * Grafana's $__rate_interval is max(step + scrape interval, 4 × scrape interval); the live tests scrape 1 s apart.
+ * Queries are evaluated over the last 30 s at a 2 s step, as a panel would draw them.
+ */
+export const RATE_INTERVAL = "15s";
+export const RANGE = { rangeSeconds: 30, step: 2, rateInterval: RATE_INTERVAL };
+
 export type AllowedEmpty = { panel: string; refId: string; reason: string };
 
 export type TargetOutcome = {

@@ -17,16 +17,14 @@ import {
   blankLegends,
   evaluateTargets,
   failures,
+  RANGE,
+  RATE_INTERVAL,
   resolveVariables,
   targetKey,
   type VariableValues,
 } from "../support/dashboard-evaluation.ts";
 import { startChildGreeter } from "../support/greeter-server.ts";
 import { type LivePrometheus, type ScrapeTarget, startLivePrometheus } from "../support/live-prometheus.ts";
-
-/** Grafana's $__rate_interval is max(step + scrape interval, 4 × scrape interval); scrapes here are 1 s apart. */
-const RATE_INTERVAL = "15s";
-const RANGE = { rangeSeconds: 30, step: 2, rateInterval: RATE_INTERVAL };
 
 const ALLOWED_EMPTY: AllowedEmpty[] = [
   {
