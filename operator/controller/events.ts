@@ -1,7 +1,15 @@
 /**
  * Events the reconciler emits: one per child it creates, updates or deletes, and one per condition transition
- * (status or reason changed). A brand-new Greeter only gets transition events for bad news, so creating one does
- * not flood `kubectl describe` with four "condition set" lines.
+ * (status or reason changed) that tells the user something no other Event does. A brand-new Greeter only gets
+ * transition events for bad news, so creating one does not flood `kubectl describe` with four "condition set"
+ * lines.
+ *
+ * A rollout the operator carries out (a new Greeter, a spec change) is told by the "Created …" or "Updated
+ * Deployment …" Event of the apply that started it; Ready going False (RolloutInProgress) and True again, and
+ * Progressing going True and False again, are its expected course and make no Event. They would cost four
+ * writes per Greeter on every spec change (bench/operator "storm") for news the conditions carry anyway, where
+ * `kubectl wait --for=condition=Ready` and `kubectl describe` read it. Bad news (Degraded=True, a Warning),
+ * recovery from it, and Ready changing for any other reason (a pod lost at an unchanged spec) still make one.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { ConditionType, Reason } from "../api/v1alpha1/conditions.ts";
@@ -41,6 +49,25 @@ function isBadNews(c: Condition): boolean {
   return false;
 }
 
+const ROLLOUT_PROGRESS: ReadonlySet<string> = new Set([Reason.RolloutInProgress, Reason.RolloutComplete]);
+
+function isRolloutCourse(old: Condition, c: Condition): boolean {
+  if (c.type === ConditionType.Ready) {
+    // Into a rollout, or out of one that completed; a rollout that ends otherwise (NameConflict, ReplicasNotReady
+    // once the progress deadline passed) is news.
+    return (
+      c.reason === Reason.RolloutInProgress ||
+      (old.reason === Reason.RolloutInProgress && c.status === "True")
+    );
+  }
+  // Progressing going in progress or complete is told by Ready going False or True (or by nothing, in a rollout
+  // of the operator's own), and out of a failure by Degraded going False. Only leaving Paused has no other Event.
+  if (c.type === ConditionType.Progressing) {
+    return ROLLOUT_PROGRESS.has(c.reason) && old.reason !== Reason.Paused;
+  }
+  return false;
+}
+
 export function transitionEvents(
   previous: readonly Condition[] | undefined,
   next: readonly Condition[],
@@ -51,6 +78,7 @@ export function transitionEvents(
     if (old && old.status === c.status && old.reason === c.reason) continue;
     const bad = isBadNews(c);
     if (!old && !bad) continue;
+    if (old && isRolloutCourse(old, c)) continue;
     events.push({
       type: bad ? "Warning" : "Normal",
       reason: c.reason,

@@ -1,22 +1,21 @@
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import type { Condition, Greeter, GreeterSpecInput, GreeterStatus } from "../api/v1alpha1/greeter.ts";
+import type { Condition, GreeterSpecInput, GreeterStatus } from "../api/v1alpha1/greeter.ts";
 import { reconcileGreeter, statusNeedsWrite } from "./reconcile.ts";
+import { converged } from "./testing/converged.ts";
 import {
   aGreeter,
   aPod,
-  asServerReturns,
   CTX,
   EVERY_FIELD,
   foreign,
   LATER,
   NOW,
   nothingObserved,
-  rolledOut,
   type ServiceMonitor,
   withRollout,
 } from "./testing/fixtures.ts";
-import type { ObservedChildren, Plan } from "./types.ts";
+import type { Plan } from "./types.ts";
 
 const condition = (plan: Plan | GreeterStatus, type: string): Condition | undefined =>
   ("status" in plan && typeof plan.status === "object"
@@ -24,25 +23,6 @@ const condition = (plan: Plan | GreeterStatus, type: string): Condition | undefi
     : (plan as GreeterStatus)
   ).conditions?.find((c) => c.type === type);
 const kinds = (plan: Plan) => plan.apply.map((o) => o.kind);
-
-/** Runs one reconcile from scratch and returns what the cluster would look like after it, all pods ready. */
-function converged(spec: GreeterSpecInput = {}, extra: Partial<ObservedChildren> = {}) {
-  const greeter = aGreeter(spec);
-  const first = reconcileGreeter(greeter, nothingObserved(extra), CTX);
-  const find = (kind: string) => first.apply.find((o) => o.kind === kind);
-  const deployment = rolledOut(asServerReturns(find("Deployment") as V1Deployment));
-  const observed: ObservedChildren = {
-    ...nothingObserved(extra),
-    deployment,
-    service: asServerReturns(find("Service") as V1Service),
-    serviceMonitor: find("ServiceMonitor")
-      ? asServerReturns(find("ServiceMonitor") as ServiceMonitor)
-      : undefined,
-  };
-  const afterApply = { ...greeter, status: first.status };
-  const settled = reconcileGreeter(afterApply, observed, { ...CTX, now: LATER });
-  return { greeter: { ...greeter, status: settled.status } as Greeter, observed, first, settled };
-}
 
 describe("a new Greeter", () => {
   const plan = reconcileGreeter(aGreeter(), nothingObserved(), CTX);
@@ -99,10 +79,8 @@ describe("a converged Greeter", () => {
     expect(settled.status).toMatchObject({ replicas: 1, readyReplicas: 1 });
   });
 
-  it("announces becoming Ready with an event", () => {
-    expect(settled.events).toContainEqual(
-      expect.objectContaining({ type: "Normal", reason: "AllReplicasReady", action: "Reconcile" }),
-    );
+  it("becomes Ready without an Event of its own: its Created Event told of the rollout (rollout-events.test.ts)", () => {
+    expect(settled.events).toEqual([]);
   });
 
   it("needs no apply, no delete, no status write and no event when nothing changed", () => {
@@ -182,6 +160,21 @@ describe("rollout states", () => {
     );
     expect(condition(plan, "Ready")?.status).toBe("False");
     expect(condition(plan, "Progressing")?.status).toBe("True");
+  });
+
+  it("does not hold a progress deadline of the template the spec just replaced against the new one", () => {
+    const stale = withRollout(
+      { ...base, metadata: { ...base.metadata, generation: 2 } },
+      { ready: 1, observedGeneration: 1 },
+      {
+        conditions: [
+          { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "too slow" },
+        ],
+      },
+    );
+    const plan = at(stale);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "False", reason: "AsExpected" });
+    expect(condition(plan, "Progressing")).toMatchObject({ status: "True", reason: "RolloutInProgress" });
   });
 
   it("is Degraded when the rollout exceeded its progress deadline", () => {

@@ -14,7 +14,7 @@ import {
   parseGreeterSpec,
 } from "../api/v1alpha1/greeter.ts";
 import { needsApply } from "./compare.ts";
-import { mergeConditions, withTransitionTime } from "./conditions.ts";
+import { findCondition, mergeConditions, withTransitionTime } from "./conditions.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
 import { describeController, isControlledBy } from "./desired/owner.ts";
 import { desiredService, serviceUrl } from "./desired/service.ts";
@@ -74,6 +74,7 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
       invalidSpec: nameProblem ?? (parsed.ok ? "" : parsed.message),
       desiredReplicas: 0,
       deploymentApplying: false,
+      rollingOutNewSpec: false,
       serviceAvailable: false,
       conflicts: [],
       monitoring: { kind: "disabled" },
@@ -140,6 +141,7 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
     rollout:
       deployment.mine && !deploymentApplying ? rolloutState(deployment.mine, spec.replicas) : undefined,
     deploymentApplying,
+    rollingOutNewSpec: !spec.paused && newSpecNotYetReady(previous, generation),
     serviceAvailable: service.mine !== undefined || applying("Service"),
     conflicts,
     podFailure: podFailure(observed.pods),
@@ -179,6 +181,18 @@ function finish(
     status: next,
     events: [...childEvents, ...transitionEvents(previous, conditions)],
   };
+}
+
+/**
+ * Whether this generation has not yet been reported Ready: no Ready condition yet (a new Greeter), one about an
+ * older generation (a spec change), or one that already says this generation is rolling out. A Deployment short
+ * of replicas is then the rollout of the new spec, not replicas lost from a spec already served.
+ */
+function newSpecNotYetReady(previous: GreeterStatus, generation: number): boolean {
+  const ready = findCondition(previous.conditions, ConditionType.Ready);
+  if (!ready) return true;
+  if ((ready.observedGeneration ?? previous.observedGeneration ?? 0) < generation) return true;
+  return ready.status === "False" && ready.reason === Reason.RolloutInProgress;
 }
 
 function invalidName(name: string): string | undefined {

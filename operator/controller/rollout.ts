@@ -29,8 +29,10 @@ export function rolloutState(deployment: V1Deployment, desiredReplicas: number):
       : undefined;
   const base = { replicas, readyReplicas: ready, deadlineExceeded };
   if ((status.observedGeneration ?? 0) < generation) {
+    // Its conditions, a ProgressDeadlineExceeded included, are still about the template the spec just replaced.
     return {
-      ...base,
+      replicas,
+      readyReplicas: ready,
       complete: false,
       message: "waiting for the Deployment controller to observe the new spec",
     };

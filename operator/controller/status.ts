@@ -24,6 +24,11 @@ export interface Findings {
   /** The observed Deployment's rollout, unless the Deployment is missing, conflicting, or being applied now. */
   rollout?: RolloutState;
   deploymentApplying: boolean;
+  /**
+   * The Deployment is rolling out a generation of the Greeter this operator has not yet reported Ready: a new
+   * Greeter or a spec change, as opposed to replicas lost at a spec that was already served.
+   */
+  rollingOutNewSpec: boolean;
   /** Whether the Service exists (observed and ours) or is being applied now. */
   serviceAvailable: boolean;
   /** Name clashes with objects this Greeter does not control, one message per child. */
@@ -61,7 +66,13 @@ function ready(f: Findings): ConditionInput {
   if (f.deploymentApplying)
     return cond(type, "False", Reason.RolloutInProgress, "applying the Deployment", g);
   if (!f.rollout) return cond(type, "False", Reason.ReplicasNotReady, "the Deployment does not exist", g);
-  if (!f.rollout.complete) return cond(type, "False", Reason.ReplicasNotReady, f.rollout.message, g);
+  if (!f.rollout.complete) {
+    // A rollout the operator started says so; once the Deployment controller gives up (Progressing=False),
+    // the replicas are simply not ready.
+    const reason =
+      f.rollingOutNewSpec && !f.rollout.deadlineExceeded ? Reason.RolloutInProgress : Reason.ReplicasNotReady;
+    return cond(type, "False", reason, f.rollout.message, g);
+  }
   if (!f.serviceAvailable)
     return cond(type, "False", Reason.ReplicasNotReady, "the Service does not exist", g);
   const unmonitored =
