@@ -5,6 +5,7 @@ import { GreeterSpecSchema } from "../api/v1alpha1/greeter.ts";
 import { forChildCache, forPodCache } from "./cache-transforms.ts";
 import { needsApply } from "./compare.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
+import { PackedFields } from "./packed-fields.ts";
 import { podFailure } from "./pod-failures.ts";
 import { aGreeter, aPod, asServerReturns, CTX } from "./testing/fixtures.ts";
 
@@ -31,6 +32,7 @@ describe("forChildCache", () => {
   it("keeps only our own Apply entry of managedFields and drops kubectl's last-applied copy", () => {
     const cached = forChildCache(withStatusManager());
     expect(cached.metadata?.managedFields?.map((e) => e.manager)).toEqual(["greeter-operator"]);
+    expect(cached.metadata?.managedFields?.[0]?.fieldsV1).toBeInstanceOf(PackedFields);
     expect(cached.metadata?.annotations).toEqual({ keep: "me" });
   });
 

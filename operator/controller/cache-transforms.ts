@@ -10,22 +10,27 @@ import type {
   V1Pod,
 } from "@kubernetes/client-node";
 import { FIELD_MANAGER, LABEL_GREETER } from "../api/v1alpha1/constants.ts";
+import { PackedFields } from "./packed-fields.ts";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 const ours = (e: V1ManagedFieldsEntry) =>
   e.manager === FIELD_MANAGER && e.operation === "Apply" && !e.subresource;
 
+const packed = (e: V1ManagedFieldsEntry): V1ManagedFieldsEntry =>
+  e.fieldsV1 && !(e.fieldsV1 instanceof PackedFields) ? { ...e, fieldsV1: new PackedFields(e.fieldsV1) } : e;
+
 /**
  * Children: the whole object (the no-op check compares every field we set, and the rollout reads the status),
- * but of managedFields only our own Apply entry, which the no-op check reads to spot fields we must remove.
+ * but of managedFields only our own Apply entry, which the no-op check reads to spot fields we must remove,
+ * with its field list packed into one string (see PackedFields).
  * The controller manager's status entries and kubectl's last-applied copy are dropped.
  */
 export function forChildCache<T extends KubernetesObject>(obj: T): T {
   const meta = obj.metadata;
   if (!meta) return obj;
   const { managedFields, annotations, ...rest } = meta;
-  const kept = managedFields?.filter(ours);
+  const kept = managedFields?.filter(ours).map(packed);
   const metadata: NonNullable<KubernetesObject["metadata"]> = { ...rest };
   if (kept?.length) metadata.managedFields = kept;
   if (annotations) {

@@ -8,6 +8,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../api/v1alpha1/constants.ts";
 import { quantitiesEqual } from "../api/v1alpha1/quantity.ts";
+import { fieldsTree } from "./packed-fields.ts";
 
 type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> =>
@@ -69,7 +70,8 @@ export function ownsUndesiredFields(
   const entry = observed.metadata?.managedFields?.find(
     (e) => e.manager === manager && e.operation === "Apply" && !e.subresource,
   );
-  return isObject(entry?.fieldsV1) && ownedNotIn(entry.fieldsV1, desired);
+  const fields = fieldsTree(entry?.fieldsV1);
+  return fields !== undefined && ownedNotIn(fields, desired);
 }
 
 function ownedNotIn(fields: Record<string, Json>, desired: Json): boolean {

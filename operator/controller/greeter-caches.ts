@@ -21,6 +21,7 @@ import type { KubeClient } from "../runtime/kube-client.ts";
 import { knownTypes, type ResourceType } from "../runtime/resource.ts";
 import { ResourceClient } from "../runtime/resource-client.ts";
 import { byLabel } from "../runtime/store.ts";
+import { StringPool } from "../runtime/string-pool.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import { forChildCache, forPodCache } from "./cache-transforms.ts";
 import type { ServiceMonitor } from "./types.ts";
@@ -64,7 +65,8 @@ export function greeterCaches(
   client: KubeClient,
   opts: { watchNamespaces: readonly string[]; metrics: WatchMetrics; log: Logger },
 ): { caches: GreeterCaches; clients: GreeterClients } {
-  const all = { namespaces: opts.watchNamespaces, metrics: opts.metrics, log: opts.log };
+  const strings = new StringPool();
+  const all = { namespaces: opts.watchNamespaces, metrics: opts.metrics, log: opts.log, strings };
   const ours = { ...all, labelSelector: LABEL_GREETER };
   const greeters = new ResourceClient<GreeterObject>(client, greeterType);
   const deployments = new ResourceClient<V1Deployment>(client, knownTypes.deployments);

@@ -32,6 +32,7 @@ import type { ResourceClient } from "../runtime/resource-client.ts";
 import { stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { forChildCache } from "./cache-transforms.ts";
 import { coalesceChildEvents } from "./child-events.ts";
 import { type GreeterObject, greeterCaches, PODS_BY_GREETER } from "./greeter-caches.ts";
 import { childNames } from "./names.ts";
@@ -172,7 +173,8 @@ export class GreeterController {
           force: true,
           signal,
         });
-        this.#recentOf(kind).remember(cached[kind], written);
+        // Trimmed like the cache: at thousands of new Greeters these answers are many and briefly kept.
+        this.#recentOf(kind).remember(cached[kind], forChildCache(written));
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
         // The namespace itself is gone (a Greeter left behind by an interrupted namespace deletion, or a cache

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { resourceLabel } from "./resource.ts";
 import type { ResourceClient } from "./resource-client.ts";
 import { keyOf, Store, stripForCache } from "./store.ts";
+import type { StringPool } from "./string-pool.ts";
 import { type WatchEventType, Watcher, type WatcherOptions } from "./watcher.ts";
 
 export interface InformerHandlers<T> {
@@ -25,6 +26,8 @@ export interface InformerOptions<T> extends Omit<WatcherOptions, "namespace" | "
   transform?: (obj: T) => T;
   /** Default: 1.2 × the watch silence timeout. */
   staleAfterMs?: number;
+  /** Repeated string values of cached objects are shared through this pool (informers may share one). */
+  strings?: StringPool;
   log?: Logger | undefined;
 }
 
@@ -39,7 +42,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   constructor(client: ResourceClient<T>, options: InformerOptions<T> = {}) {
     this.resource = resourceLabel(client.type);
-    this.#transform = options.transform ?? stripForCache;
+    const transform = options.transform ?? stripForCache;
+    const strings = options.strings;
+    this.#transform = strings ? (obj) => strings.internValues(transform(obj)) : transform;
     this.#staleAfterMs = options.staleAfterMs ?? (options.silenceTimeoutMs ?? 150_000) * 1.2;
     this.#log = options.log;
     const namespaces =
