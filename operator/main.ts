@@ -11,6 +11,7 @@ import { type ClusterAccess, loadClusterAccess } from "./runtime/cluster-access.
 import { EventRecorder } from "./runtime/event-recorder.ts";
 import { KubeClient } from "./runtime/kube-client.ts";
 import { LeaderElector, type Lease } from "./runtime/leader-election.ts";
+import { MemoryTrim } from "./runtime/memory-trim.ts";
 import { knownTypes } from "./runtime/resource.ts";
 import { ResourceClient } from "./runtime/resource-client.ts";
 import { startMetricsServer, startProbeServer } from "./telemetry/http-servers.ts";
@@ -77,6 +78,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 
 for (const informer of greeters.informers) informer.start();
+const memoryTrim = new MemoryTrim({ log });
+memoryTrim.start();
 const metricsServer = await startMetricsServer(config.metricsBindAddress, metrics.registry);
 const probeServer = await startProbeServer(
   config.healthProbeBindAddress,
@@ -111,6 +114,7 @@ if (config.leaderElect) {
   await greeters.run(stop.signal);
 }
 
+memoryTrim.stop();
 await recorder.flush();
 await Promise.all(greeters.informers.map((i) => i.stop()));
 await Promise.all([metricsServer.close(), probeServer.close(), client.close()]);

@@ -1,0 +1,112 @@
+/**
+ * MemoryTrim hands memory back to the operating system once a burst of work is over. V8 keeps the heap pages
+ * a burst freed in a pool of committed pages, for reuse, and returns them only on a memory-reducing GC; a
+ * server never signals V8 that it went idle, so after reconciling 3,000 new Greeters the operator kept ~60 MiB
+ * more resident than its heap (bench/operator: 617 heap pages resident against a 92 MiB heap). When the
+ * process has been quiet (little CPU) for a while and its RSS has grown well past what it was after the last
+ * trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause of tens
+ * of milliseconds at a moment when nothing waits. At most one trim per `minIntervalMs`.
+ */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { Logger } from "pino";
+
+type GcFunction = (options?: { type?: "major"; execution?: "sync"; flavor?: "last-resort" }) => void;
+
+export interface MemoryTrimOptions {
+  log: Logger;
+  /** RSS growth since the last trim (or start) that makes a trim worthwhile. Default 32 MiB. */
+  growthBytes?: number;
+  /** How often quietness is checked. Default 10 s. */
+  checkEveryMs?: number;
+  /** CPU used over one check period, as a fraction of one core, below which the process counts as quiet. */
+  quietCpu?: number;
+  /** Default 60 s. */
+  minIntervalMs?: number;
+  /** Injectable for tests. */
+  rss?: () => number;
+  cpuMicros?: () => number;
+  now?: () => number;
+  gc?: () => void;
+}
+
+const MiB = 2 ** 20;
+
+/** V8's gc(), which Node exposes only with --expose-gc: taken from a fresh context, not left on globalThis. */
+export function memoryReducingGc(): () => void {
+  let gc = (globalThis as { gc?: GcFunction }).gc;
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as GcFunction;
+    setFlagsFromString("--no-expose-gc");
+  }
+  const collect = gc;
+  return () => collect({ type: "major", execution: "sync", flavor: "last-resort" });
+}
+
+export class MemoryTrim {
+  readonly #o: Required<Omit<MemoryTrimOptions, "log">> & { log: Logger };
+  #baseline: number;
+  #lastCpu: number;
+  #lastTrim: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: MemoryTrimOptions) {
+    this.#o = {
+      growthBytes: 32 * MiB,
+      checkEveryMs: 10_000,
+      quietCpu: 0.05,
+      minIntervalMs: 60_000,
+      rss: () => process.memoryUsage.rss(),
+      cpuMicros: () => {
+        const u = process.cpuUsage();
+        return u.user + u.system;
+      },
+      now: () => performance.now(),
+      gc: options.gc ?? memoryReducingGc(),
+      ...options,
+    };
+    this.#baseline = this.#o.rss();
+    this.#lastCpu = this.#o.cpuMicros();
+    this.#lastTrim = this.#o.now();
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.check(), this.#o.checkEveryMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** One periodic check; returns whether it trimmed. Public for tests. */
+  check(): boolean {
+    const cpu = this.#o.cpuMicros();
+    const busy = (cpu - this.#lastCpu) / 1000 / this.#o.checkEveryMs;
+    this.#lastCpu = cpu;
+    const rss = this.#o.rss();
+    const now = this.#o.now();
+    // A process that shrank on its own sets a lower mark to grow from.
+    this.#baseline = Math.min(this.#baseline, rss);
+    if (busy >= this.#o.quietCpu) return false;
+    if (rss - this.#baseline < this.#o.growthBytes) return false;
+    if (now - this.#lastTrim < this.#o.minIntervalMs) return false;
+    const started = performance.now();
+    this.#o.gc();
+    const after = this.#o.rss();
+    this.#baseline = after;
+    this.#lastTrim = this.#o.now();
+    // The GC's own CPU must not count against the next period's quietness.
+    this.#lastCpu = this.#o.cpuMicros();
+    this.#o.log.info(
+      {
+        rssBeforeMiB: Math.round(rss / MiB),
+        rssAfterMiB: Math.round(after / MiB),
+        pauseMs: Math.round(performance.now() - started),
+      },
+      "returned memory to the operating system after a burst of work",
+    );
+    return true;
+  }
+}
