@@ -31,6 +31,10 @@ export interface OperatorOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** The script node runs, relative to root: operator/main.ts (default) or the compiled dist/operator/main.js. */
+  entry?: string;
+  /** Run inside this memory cgroup (memory-limit.ts): the process joins it before node starts. */
+  cgroupProcs?: string;
 }
 
 export const OPERATOR_METRICS = new Set([
@@ -60,7 +64,12 @@ export class OperatorProcess {
     const metricsPort = await freePort();
     const probePort = await freePort();
     const out = openSync(o.logFile, "a");
-    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), join(o.root, "operator", "main.ts")], {
+    const argv = [...(o.nodeArgs ?? []), join(o.root, o.entry ?? "operator/main.ts")];
+    // `exec` keeps the pid: the bench reads CPU and RSS of node itself from /proc.
+    const [cmd, args]: [string, string[]] = o.cgroupProcs
+      ? ["/bin/sh", ["-c", `echo $$ > '${o.cgroupProcs}' && exec "$0" "$@"`, process.execPath, ...argv]]
+      : [process.execPath, argv];
+    const child = spawn(cmd, args, {
       cwd: o.root,
       env: {
         PATH: process.env.PATH ?? "",

@@ -40,12 +40,19 @@ function slope(results: Result[], pick: (r: Result) => number): string {
 
 export function markdown(
   results: Result[],
-  meta: { date: string; loadBefore: string; loadAfter: string; resync: string },
+  meta: {
+    date: string;
+    loadBefore: string;
+    loadAfter: string;
+    resync: string;
+    /** How the operator ran, e.g. "node dist/operator/main.js under a 384 MiB memory cgroup". */
+    operator: string;
+  },
 ): string {
   const lines = [
     `# Operator at scale (${meta.date})`,
     "",
-    `\`npm run bench:operator\`: local control plane (test/cluster, kwok), operator \`node operator/main.ts\` with default workers (${results[0]?.workers}), RESYNC_PERIOD=${meta.resync}, Greeters with replicas: 1 over 10 namespaces. Machine: 2 cores shared with other engineers' test runs; load average (1/5/15 min) before ${meta.loadBefore}, after ${meta.loadAfter}.`,
+    `\`npm run bench:operator\`: local control plane (test/cluster, kwok), operator ${meta.operator}, default workers (${results[0]?.workers}), RESYNC_PERIOD=${meta.resync}, Greeters with replicas: 1 over 10 namespaces. Machine: 2 cores shared with other engineers' test runs; load average (1/5/15 min) before ${meta.loadBefore}, after ${meta.loadAfter}.`,
     "",
     "| N | convergence | floor | ratio | operator writes/Greeter (excl. Events) | operator requests/Greeter | RSS (steady) | RSS just after converging | heap (steady) | CPU to converge | load after |",
     "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",

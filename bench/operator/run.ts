@@ -15,6 +15,7 @@
  * Writes are counted per identity from the audit log; reads from the operator's rest_client_requests_total
  * and the API server's apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg}.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
@@ -27,6 +28,7 @@ import { ControlPlane } from "../../test/cluster/control-plane.ts";
 import { BenchApi } from "./api.ts";
 import { AuditLog, total } from "./audit.ts";
 import { unthrottle, widenServiceRange } from "./cluster-tuning.ts";
+import { manifestMemoryLimit, memoryCgroup } from "./memory-limit.ts";
 import { OperatorProcess } from "./operator-process.ts";
 import { plotSvg } from "./plot.ts";
 import { diff, parseSamples, type Sample, single, sumBy } from "./prom-text.ts";
@@ -52,6 +54,10 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     // Extra flags for the operator's node: --node-args=--max-semi-space-size=2 (to try V8 settings for an image).
     "node-args": { type: "string", default: "" },
+    // dist: the compiled JavaScript the image runs (built first); source: operator/main.ts through type stripping.
+    entry: { type: "string", default: "dist" },
+    // manifest: the memory limit of config/manager/manager.yaml, enforced by a memory cgroup; none: no limit.
+    "memory-limit": { type: "string", default: "manifest" },
     out: { type: "string" },
   },
 });
@@ -60,6 +66,11 @@ const sizes = (args.n ?? "")
   .map((s) => Number(s.replaceAll("_", "").trim()))
   .filter((n) => n > 0);
 const idleSeconds = Number(args.idle);
+if (args.entry !== "dist" && args.entry !== "source") throw new Error("--entry must be dist or source");
+const entry = args.entry === "dist" ? "dist/operator/main.js" : "operator/main.ts";
+if (args.entry === "dist") execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+const memoryLimit = args["memory-limit"] === "none" ? 0 : manifestMemoryLimit(ROOT);
+let operatorDescription = `\`node ${entry}\`${memoryLimit ? "" : " without a memory limit"}`;
 const defaults = loadConfig({ env: {}, argv: [] });
 const workers = defaults.workers;
 
@@ -131,13 +142,26 @@ async function runOne(n: number, stamp: string): Promise<Result> {
   const logDir = join(ROOT, ".tmp", "bench-operator", stamp);
   mkdirSync(logDir, { recursive: true });
   let op: OperatorProcess | undefined;
+  const cgroup = memoryLimit ? memoryCgroup(`greeter-operator-bench-${process.pid}`, memoryLimit) : undefined;
+  // Without a cgroup, the heap limit Node itself picks under this memory limit (about half of it).
+  const heapLimitArgs =
+    memoryLimit && !cgroup ? [`--max-old-space-size=${Math.round(memoryLimit / 2 ** 21)}`] : [];
+  if (memoryLimit)
+    operatorDescription = `\`node ${entry}\` ${cgroup ? "in a memory cgroup limited" : `with ${heapLimitArgs[0]} standing in for the limit`} to ${memoryLimit / 2 ** 20} MiB as in config/manager/manager.yaml`;
+  if (memoryLimit && !cgroup)
+    log(
+      `no writable memory cgroup here: approximating the ${memoryLimit / 2 ** 20} MiB limit with ${heapLimitArgs[0]}`,
+    );
   const startOperator = async (tag: string) => {
     op = await OperatorProcess.start({
+      entry,
+      ...(cgroup ? { cgroupProcs: cgroup.procsFile } : {}),
       root: ROOT,
       kubeconfig,
       logFile: join(logDir, `operator-${n}-${tag}.log`),
       env: { RESYNC_PERIOD: RESYNC },
       nodeArgs: [
+        ...heapLimitArgs,
         ...(args["node-args"] ?? "").split(" ").filter(Boolean),
         ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(logDir, `prof-${n}-${tag}`)}`] : []),
       ],
@@ -300,6 +324,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     await op?.stop().catch(() => {});
     await api.close();
     await cp.stop();
+    cgroup?.remove();
     running.cp = undefined;
     running.op = undefined;
   }
@@ -316,6 +341,7 @@ const md = markdown(results, {
   loadBefore,
   loadAfter: uptime(),
   resync: RESYNC,
+  operator: operatorDescription,
 });
 process.stdout.write(`${md}\n`);
 mkdirSync(dirname(outBase), { recursive: true });

@@ -1,0 +1,72 @@
+/**
+ * Runs the operator under the memory limit its Deployment gives it (config/manager/manager.yaml), as the
+ * kubelet would: in a memory cgroup. The limit matters beyond OOM kills: Node sizes V8's heap from it, and
+ * V8 lets the old generation grow to 4× its live size before a full collection when the heap limit is large
+ * (a 24 GiB host gives a 4 GiB limit) but only ~1.3× under 384 MiB (a 259 MiB heap limit). Without the limit,
+ * the bench would measure a heap policy the operator never runs with in a cluster.
+ *
+ * Needs a writable cgroup (root, cgroup v1 memory controller or cgroup v2 with memory delegated). Without one
+ * the bench says so and falls back to the heap limit Node would choose under the same limit.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+
+const V1 = "/sys/fs/cgroup/memory";
+const V2 = "/sys/fs/cgroup";
+
+/** The manager container's memory limit in bytes, from the shipped manifest. */
+export function manifestMemoryLimit(root: string): number {
+  const docs = parseAllDocuments(readFileSync(join(root, "config", "manager", "manager.yaml"), "utf8"));
+  for (const doc of docs) {
+    const obj = doc.toJS() as {
+      kind?: string;
+      spec?: { template?: { spec?: { containers?: { resources?: { limits?: { memory?: string } } }[] } } };
+    };
+    if (obj?.kind !== "Deployment") continue;
+    const limit = obj.spec?.template?.spec?.containers?.[0]?.resources?.limits?.memory;
+    if (limit) return bytes(limit);
+  }
+  throw new Error("config/manager/manager.yaml: the manager container has no memory limit");
+}
+
+function bytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) throw new Error(`unsupported memory quantity ${q}`);
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[m[2] ?? ""] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+export interface MemoryCgroup {
+  /** Where a process must write its pid (before exec) to run under the limit. */
+  procsFile: string;
+  /** Removes the cgroup once its processes are gone. */
+  remove(): void;
+}
+
+/** A fresh memory cgroup with the limit, or undefined when this machine does not let us make one. */
+export function memoryCgroup(name: string, limitBytes: number): MemoryCgroup | undefined {
+  const tryMake = (dir: string, limitFile: string) => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, limitFile), String(limitBytes));
+      return {
+        procsFile: join(dir, "cgroup.procs"),
+        remove: () => {
+          try {
+            rmdirSync(dir);
+          } catch {
+            // still has a process (it is being killed); the kernel frees the limit with the last one
+          }
+        },
+      };
+    } catch {
+      return undefined;
+    }
+  };
+  if (existsSync(join(V1, "memory.limit_in_bytes"))) return tryMake(join(V1, name), "memory.limit_in_bytes");
+  const controllers = join(V2, "cgroup.controllers");
+  if (existsSync(controllers) && readFileSync(controllers, "utf8").includes("memory"))
+    return tryMake(join(V2, name), "memory.max");
+  return undefined;
+}
