@@ -103,6 +103,10 @@ function apiserverByVerb(text: string) {
     API_RESOURCES.has(l.resource ?? ""),
   );
 }
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
 const perGreeter = (counts: Record<string, number>, n: number) =>
   Object.fromEntries(
     Object.entries(counts).map(([k, v]) => [k.replace(/\/$/, ""), Math.round((v / n) * 100) / 100]),
@@ -213,15 +217,23 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     log(`N=${n}: idle for ${idleSeconds}s (resync ${RESYNC})`);
     const cpuIdle0 = operator.cpuSeconds();
     const auditIdle0 = audit.offset();
-    await sleep(idleSeconds * 1000);
+    // Steady RSS is the median of one sample a second: the resyncs and the memory trim make it move within the
+    // phase, and a single reading would depend on when it fell.
+    const rssSamples: number[] = [];
+    const idleEnd = performance.now() + idleSeconds * 1000;
+    while (performance.now() < idleEnd) {
+      rssSamples.push(operator.rssBytes());
+      await sleep(1000);
+    }
     const m2 = await operator.metrics();
     const idleWrites = audit.writesSince(auditIdle0, OPERATOR_USER);
     const idleCpu = operator.cpuSeconds() - cpuIdle0;
     const idleReconciles = reconciles(m2) - reconciles(m1);
-    const rss = operator.rssBytes();
+    const rss = median(rssSamples);
+    const rssMax = Math.max(...rssSamples);
     const heap = single(m2, "nodejs_heap_size_used_bytes") ?? 0;
     log(
-      `N=${n}: idle: ${total(idleWrites)} writes, ${idleReconciles} reconciles, CPU ${idleCpu.toFixed(1)}s, RSS ${(rss / 2 ** 20).toFixed(0)} MiB`,
+      `N=${n}: idle: ${total(idleWrites)} writes, ${idleReconciles} reconciles, CPU ${idleCpu.toFixed(1)}s, RSS median ${(rss / 2 ** 20).toFixed(0)} MiB, max ${(rssMax / 2 ** 20).toFixed(0)} MiB`,
     );
 
     // 3. update storm
@@ -304,6 +316,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       convergeCpuS: Math.round(convergeCpu * 100) / 100,
       rssConvergedMiB: Math.round(rssConverged / 2 ** 20),
       rssMiB: Math.round(rss / 2 ** 20),
+      rssIdleMaxMiB: Math.round(rssMax / 2 ** 20),
       heapMiB: Math.round(heap / 2 ** 20),
       idle: {
         seconds: idleSeconds,

@@ -3,7 +3,7 @@
  * a burst freed in a pool of committed pages, for reuse, and returns them only on a memory-reducing GC; a
  * server never signals V8 that it went idle, so after reconciling 3,000 new Greeters the operator kept ~60 MiB
  * more resident than its heap (bench/operator: 617 heap pages resident against a 92 MiB heap). When the
- * process has been quiet (little CPU) for a while and its RSS has grown well past what it was after the last
+ * process has been quiet (little CPU) for a while and its RSS has grown 16 MiB past what it was after the last
  * trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause of tens
  * of milliseconds at a moment when nothing waits. At most one trim per `minIntervalMs`.
  */
@@ -15,7 +15,7 @@ type GcFunction = (options?: { type?: "major"; execution?: "sync"; flavor?: "las
 
 export interface MemoryTrimOptions {
   log: Logger;
-  /** RSS growth since the last trim (or start) that makes a trim worthwhile. Default 32 MiB. */
+  /** RSS growth since the last trim (or start) that makes a trim worthwhile. Default 16 MiB. */
   growthBytes?: number;
   /** How often quietness is checked. Default 10 s. */
   checkEveryMs?: number;
@@ -53,7 +53,7 @@ export class MemoryTrim {
 
   constructor(options: MemoryTrimOptions) {
     this.#o = {
-      growthBytes: 32 * MiB,
+      growthBytes: 16 * MiB,
       checkEveryMs: 10_000,
       quietCpu: 0.05,
       minIntervalMs: 60_000,
