@@ -6,6 +6,7 @@ import { Action, TerminalError } from "./action.ts";
 import { Controller, type EventSource, type ReconcileRequest } from "./controller.ts";
 import { createControllerMetrics } from "./controller-metrics.ts";
 import type { InformerHandlers } from "./informer.ts";
+import { LeadershipLost } from "./leader-election.ts";
 import { DefaultRateLimiter } from "./rate-limiter.ts";
 import { Store } from "./store.ts";
 import { eventually } from "./testing/fake-api-server.ts";
@@ -53,7 +54,7 @@ const child = (
 const silent = pino({ level: "silent" });
 const fastRetries = () => new DefaultRateLimiter({ backoff: { baseMs: 1, maxMs: 4, jitter: 0 }, burst: 1e6 });
 
-function setup(reconcile: (req: ReconcileRequest) => Promise<Action>, workers = 2) {
+function setup(reconcile: (req: ReconcileRequest) => Promise<Action>, workers = 2, shutdownTimeoutMs = 50) {
   const primary = new MemorySource();
   const children = new MemorySource();
   const registry = new Registry();
@@ -63,7 +64,7 @@ function setup(reconcile: (req: ReconcileRequest) => Promise<Action>, workers = 
     workers,
     rateLimiter: fastRetries,
     metrics: createControllerMetrics(registry),
-    shutdownTimeoutMs: 50,
+    shutdownTimeoutMs,
   })
     .for(primary)
     .owns(children, { group: "example.dev", kind: "Widget" });
@@ -228,5 +229,28 @@ describe("Controller", () => {
     stop.abort();
     await running;
     expect(aborted).toBe(true);
+  });
+
+  it("on losing leadership, aborts reconciles in flight at once instead of letting them finish", async () => {
+    let reason: unknown;
+    let started = false;
+    // A shutdown timeout far beyond the test's own: only an immediate abort lets run() return in time.
+    const { primary, stop, running } = setup(
+      ({ signal }) =>
+        new Promise((resolve) => {
+          started = true;
+          signal.addEventListener("abort", () => {
+            reason = signal.reason;
+            resolve(Action.awaitChange());
+          });
+        }),
+      2,
+      600_000,
+    );
+    primary.put(widget("busy"));
+    await eventually(() => started, "the reconcile to start");
+    stop.abort(new LeadershipLost("widget-controller"));
+    await running;
+    expect(reason).toBeInstanceOf(LeadershipLost);
   });
 });

@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import { type Action, TerminalError } from "./action.ts";
 import { type ControllerMetrics, noControllerMetrics, type ReconcileResult } from "./controller-metrics.ts";
 import type { Informer } from "./informer.ts";
+import { LeadershipLost } from "./leader-election.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { type ObjectKey, objectKey } from "./resource.ts";
 import { keyOf } from "./store.ts";
@@ -170,6 +171,14 @@ export class Controller {
         signal.addEventListener("abort", () => resolve(), { once: true });
       });
       clearTimeout(resync());
+      if (signal.reason instanceof LeadershipLost) {
+        // Another replica may be reconciling the same objects already: two writers must not overlap.
+        log.warn({ inFlight: queue.processing }, "leadership lost; aborting reconciles in flight");
+        drain.abort(signal.reason);
+        await all;
+        log.info("controller stopped");
+        return;
+      }
       const timeoutMs = this.#opts.shutdownTimeoutMs ?? 30_000;
       const timedOut = await Promise.race([all.then(() => false), sleep(timeoutMs, true, { ref: false })]);
       if (timedOut) {

@@ -5,6 +5,7 @@ import { ApiError } from "./api-error.ts";
 import {
   createLeaderElectionMetrics,
   LeaderElector,
+  LeadershipLost,
   type Lease,
   type LeaseClient,
 } from "./leader-election.ts";
@@ -72,7 +73,8 @@ function candidate(server: LeaseServer, identity: string, registry = new Registr
     const term = { lost: false };
     terms.push(term);
     await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-    term.lost = !stop.signal.aborted;
+    // Lost, the signal says so, so that the controller aborts work in flight instead of finishing it.
+    term.lost = signal.reason instanceof LeadershipLost;
   }, stop.signal);
   return { elector, leases, stop, running, terms, registry };
 }

@@ -61,6 +61,17 @@ export function createLeaderElectionMetrics(registry: Registry): LeaderElectionM
   return { leading: (name, isLeader) => status.set({ name }, isLeader ? 1 : 0) };
 }
 
+/**
+ * The abort reason of `lead`'s signal when the lease was lost rather than released: another replica may already
+ * be leading, so work in flight must stop now instead of finishing (controller.ts aborts it at once).
+ */
+export class LeadershipLost extends Error {
+  constructor(lease: string) {
+    super(`lost the lease ${lease}`);
+    this.name = "LeadershipLost";
+  }
+}
+
 export class LeaderElector {
   readonly #o: Required<Omit<LeaderElectionOptions, "metrics">> & { metrics?: LeaderElectionMetrics };
   #observed: { holder?: string; renewTime?: string; resourceVersion?: string } = {};
@@ -91,7 +102,8 @@ export class LeaderElector {
 
   /**
    * Campaigns until `stop` aborts. Each time it becomes leader it calls `lead` with a signal that aborts when
-   * leadership is lost or on stop, and waits for it to return before campaigning again or releasing.
+   * leadership is lost (its reason a LeadershipLost) or on stop, and waits for it to return before campaigning
+   * again or releasing.
    */
   async run(lead: (signal: AbortSignal) => Promise<void>, stop: AbortSignal): Promise<void> {
     this.#o.metrics?.leading(this.#o.name, false);
@@ -101,7 +113,7 @@ export class LeaderElector {
       const lost = new AbortController();
       const leading = lead(lost.signal).catch((err) => this.#o.log.error({ err }, "leader work failed"));
       const keptLease = await this.#renewUntilLostOrStopped(stop);
-      lost.abort();
+      lost.abort(keptLease ? undefined : new LeadershipLost(this.#o.name));
       await leading;
       this.#setLeading(false);
       if (keptLease) {
