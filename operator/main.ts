@@ -84,7 +84,7 @@ const metricsServer = await startMetricsServer(config.metricsBindAddress, metric
 const probeServer = await startProbeServer(
   config.healthProbeBindAddress,
   greeters.informers.map((i) => ({
-    name: `informer ${i.resource}`,
+    name: `informer ${i.name}`,
     check: () => (!i.hasSynced ? "not synced" : !i.isFresh() ? "watch is stale" : undefined),
   })),
 );

@@ -90,3 +90,25 @@ export function forPodCache(pod: V1Pod): V1Pod {
       : {}),
   };
 }
+
+/**
+ * Objects of a child's kind that are not ours (no greeter label), kept only to see that a name is taken and by
+ * whom: name, uid, resourceVersion and owners. They arrive as PartialObjectMetadata; the kind they describe is
+ * restored so a conflict message can name it.
+ */
+export function forNameCache(type: { apiVersion: string; kind: string }) {
+  return <T extends KubernetesObject>(obj: T): T => {
+    const m = obj.metadata ?? {};
+    return {
+      apiVersion: type.apiVersion,
+      kind: type.kind,
+      metadata: {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resourceVersion: m.resourceVersion,
+        ...(m.ownerReferences ? { ownerReferences: m.ownerReferences } : {}),
+      },
+    } as T;
+  };
+}

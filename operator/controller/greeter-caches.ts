@@ -18,12 +18,12 @@ import {
 import type { Greeter } from "../api/v1alpha1/greeter.ts";
 import { Informer } from "../runtime/informer.ts";
 import type { KubeClient } from "../runtime/kube-client.ts";
-import { knownTypes, type ResourceType } from "../runtime/resource.ts";
+import { apiVersionOf, knownTypes, type ResourceType } from "../runtime/resource.ts";
 import { ResourceClient } from "../runtime/resource-client.ts";
 import { byLabel } from "../runtime/store.ts";
 import { StringPool } from "../runtime/string-pool.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
-import { forChildCache, forPodCache } from "./cache-transforms.ts";
+import { forChildCache, forNameCache, forPodCache } from "./cache-transforms.ts";
 import type { ServiceMonitor } from "./types.ts";
 
 export const greeterType: ResourceType = {
@@ -53,7 +53,15 @@ export interface GreeterCaches {
   services: Informer<V1Service>;
   serviceMonitors: Informer<ServiceMonitor>;
   pods: Informer<V1Pod>;
+  /**
+   * Names taken by objects of the children's kinds that are not ours (metadata only, without the greeter
+   * label), by kind: with the caches above they show every name, so creating a Greeter needs no GET to find
+   * a foreign object in the way, and removing that object wakes its Greeter at once.
+   */
+  foreign: Record<ChildKind, Informer>;
 }
+
+export type ChildKind = "Deployment" | "Service" | "ServiceMonitor";
 
 export interface GreeterClients {
   greeters: ResourceClient<GreeterObject>;
@@ -68,6 +76,13 @@ export function greeterCaches(
   const strings = new StringPool();
   const all = { namespaces: opts.watchNamespaces, metrics: opts.metrics, log: opts.log, strings };
   const ours = { ...all, labelSelector: LABEL_GREETER };
+  const foreign = (type: ResourceType, name: string) =>
+    new Informer(new ResourceClient(client, type, { metadataOnly: true }), {
+      ...all,
+      labelSelector: `!${LABEL_GREETER}`,
+      transform: forNameCache({ apiVersion: apiVersionOf(type), kind: type.kind }),
+      name: `${name} (names of others)`,
+    });
   const greeters = new ResourceClient<GreeterObject>(client, greeterType);
   const deployments = new ResourceClient<V1Deployment>(client, knownTypes.deployments);
   const services = new ResourceClient<V1Service>(client, knownTypes.services);
@@ -81,6 +96,11 @@ export function greeterCaches(
       ...ours,
       transform: forPodCache,
     }),
+    foreign: {
+      Deployment: foreign(knownTypes.deployments, "deployments"),
+      Service: foreign(knownTypes.services, "services"),
+      ServiceMonitor: foreign(serviceMonitorType, "servicemonitors"),
+    },
   };
   caches.pods.store.addIndex(PODS_BY_GREETER, byLabel(LABEL_GREETER));
   return {

@@ -111,6 +111,8 @@ describe("GreeterController.reconcile", () => {
     controller.greeters.store.set(aGreeter({ replicas: 2 }) as never);
     await reconcile("demo/hello");
 
+    // Its caches show every name (ours whole, others' as metadata): nothing to GET for a new Greeter.
+    expect(server.requests.filter((r) => r.method === "GET")).toEqual([]);
     const writes = server.requests.filter(isMutation);
     const patches = writes.filter((r) => r.method === "PATCH");
     expect(patches.map((r) => r.url.pathname)).toEqual([
@@ -138,6 +140,24 @@ describe("GreeterController.reconcile", () => {
       if (!server.requests.slice(seen).some(isMutation)) quietRound = round;
     }
     expect(quietRound).toBeGreaterThanOrEqual(0);
+  });
+
+  it("leaves a foreign object with a child's name alone and reports the NameConflict", async () => {
+    const { server, controller, reconcile } = await setup();
+    controller.greeters.store.set(aGreeter() as never);
+    controller.foreign.Service.store.set({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "hello", namespace: "demo", uid: "someone-elses" },
+    });
+    await reconcile("demo/hello");
+    const paths = server.requests.filter(isMutation).map((r) => r.url.pathname);
+    expect(paths).toContain("/apis/apps/v1/namespaces/demo/deployments/hello");
+    expect(paths).not.toContain("/api/v1/namespaces/demo/services/hello");
+    const status = server.requests.find((r) => r.url.pathname.endsWith("/status"));
+    expect(JSON.parse(status?.body ?? "{}").status.conditions).toContainEqual(
+      expect.objectContaining({ type: "Degraded", status: "True", reason: "NameConflict" }),
+    );
   });
 
   it("does not redo its own writes while the caches lag behind them", async () => {

@@ -34,7 +34,13 @@ import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
 import { forChildCache } from "./cache-transforms.ts";
 import { coalesceChildEvents } from "./child-events.ts";
-import { type GreeterObject, greeterCaches, PODS_BY_GREETER } from "./greeter-caches.ts";
+import {
+  type ChildKind,
+  type GreeterCaches,
+  type GreeterObject,
+  greeterCaches,
+  PODS_BY_GREETER,
+} from "./greeter-caches.ts";
 import { childNames } from "./names.ts";
 import {
   applyFailureEvent,
@@ -72,6 +78,7 @@ export class GreeterController {
   readonly services: Informer<V1Service>;
   readonly serviceMonitors: Informer<ServiceMonitor>;
   readonly pods: Informer<V1Pod>;
+  readonly foreign: GreeterCaches["foreign"];
   readonly #o: GreeterControllerOptions;
   readonly #statusHold: StatusHold;
   readonly #clients: Record<string, ResourceClient>;
@@ -99,6 +106,7 @@ export class GreeterController {
       services: this.services,
       serviceMonitors: this.serviceMonitors,
       pods: this.pods,
+      foreign: this.foreign,
     } = caches);
     this.#greeterClient = clients.greeters;
     this.#clients = clients.children;
@@ -123,6 +131,12 @@ export class GreeterController {
         return name ? [objectKey(pod.metadata?.namespace, name)] : [];
       })
       .resyncOnRelist(this.serviceMonitors);
+    // A foreign object that takes (or frees) a child's name concerns the Greeter of that name, if there is one.
+    const greeterNamed = (obj: KubernetesObject) => {
+      const key = objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
+      return this.greeters.store.get(key) ? [key] : [];
+    };
+    for (const informer of Object.values(this.foreign)) this.controller.watches(informer, greeterNamed);
   }
 
   get informers(): Informer<KubernetesObject>[] {
@@ -132,6 +146,7 @@ export class GreeterController {
       this.services,
       this.serviceMonitors,
       this.pods,
+      ...Object.values(this.foreign),
     ] as Informer<KubernetesObject>[];
   }
 
@@ -161,7 +176,7 @@ export class GreeterController {
       return Action.awaitChange();
     }
     const { namespace = "" } = splitKey(key);
-    const { observed, cached } = await this.#observe(greeter, namespace, signal);
+    const { observed, cached } = this.#observe(greeter, namespace);
     const now = this.#o.now?.() ?? new Date();
     const plan = reconcileGreeter(greeter, observed, { defaultImage: this.#o.greeterImage, now });
 
@@ -232,11 +247,10 @@ export class GreeterController {
   }
 
   /** What the core needs, plus the cached versions our writes will replace (for RecentWrites). */
-  async #observe(
+  #observe(
     greeter: Greeter,
     namespace: string,
-    signal: AbortSignal,
-  ): Promise<{ observed: ObservedChildren; cached: Record<string, KubernetesObject | undefined> }> {
+  ): { observed: ObservedChildren; cached: Record<string, KubernetesObject | undefined> } {
     const names = childNames(greeter.metadata.name ?? "");
     const crdInstalled = !this.serviceMonitors.absent;
     const cached = {
@@ -244,19 +258,16 @@ export class GreeterController {
       Service: this.services.store.get(objectKey(namespace, names.service)),
       ServiceMonitor: this.serviceMonitors.store.get(objectKey(namespace, names.serviceMonitor)),
     };
-    const [deployment, service, serviceMonitor] = await Promise.all([
-      this.#child<V1Deployment>("Deployment", cached.Deployment, namespace, names.deployment, signal),
-      this.#child<V1Service>("Service", cached.Service, namespace, names.service, signal),
-      crdInstalled
-        ? this.#child<ServiceMonitor>(
-            "ServiceMonitor",
-            cached.ServiceMonitor,
-            namespace,
-            names.serviceMonitor,
-            signal,
-          )
-        : undefined,
-    ]);
+    const deployment = this.#child<V1Deployment>(
+      "Deployment",
+      cached.Deployment,
+      namespace,
+      names.deployment,
+    );
+    const service = this.#child<V1Service>("Service", cached.Service, namespace, names.service);
+    const serviceMonitor = crdInstalled
+      ? this.#child<ServiceMonitor>("ServiceMonitor", cached.ServiceMonitor, namespace, names.serviceMonitor)
+      : undefined;
     const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
       ...(service ? { service } : {}),
@@ -268,24 +279,18 @@ export class GreeterController {
   }
 
   /**
-   * The child named `name`: our latest write, else the cache, else a GET. The caches only hold objects
-   * with our label, and the core must see a foreign object of that name to report a NameConflict.
+   * The child named `name`: our latest write, else our cache, else a foreign object of that name (metadata
+   * only), which the core must see to report a NameConflict instead of taking the object over.
    */
-  async #child<T extends KubernetesObject>(
-    kind: string,
+  #child<T extends KubernetesObject>(
+    kind: ChildKind,
     cached: KubernetesObject | undefined,
     namespace: string,
     name: string,
-    signal: AbortSignal,
-  ): Promise<T | undefined> {
-    const known = this.#recentOf(kind).read(objectKey(namespace, name), cached);
-    if (known) return known as T;
-    try {
-      return (await this.#clientFor(kind).get(namespace, name, signal)) as T;
-    } catch (err) {
-      if (isApiError(err, 404)) return undefined;
-      throw err;
-    }
+  ): T | undefined {
+    const key = objectKey(namespace, name);
+    const known = this.#recentOf(kind).read(key, cached);
+    return (known ?? this.foreign[kind].store.get(key)) as T | undefined;
   }
 
   async #failed(

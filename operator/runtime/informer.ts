@@ -28,12 +28,15 @@ export interface InformerOptions<T> extends Omit<WatcherOptions, "namespace" | "
   staleAfterMs?: number;
   /** Repeated string values of cached objects are shared through this pool (informers may share one). */
   strings?: StringPool;
+  /** Names this cache in logs and readiness checks; default: the resource, e.g. "deployments.apps". */
+  name?: string;
   log?: Logger | undefined;
 }
 
 export class Informer<T extends KubernetesObject = KubernetesObject> {
   readonly store = new Store<T>();
   readonly resource: string;
+  readonly name: string;
   readonly #watchers: Watcher<T>[];
   readonly #handlers = new Set<InformerHandlers<T>>();
   readonly #transform: (obj: T) => T;
@@ -42,6 +45,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   constructor(client: ResourceClient<T>, options: InformerOptions<T> = {}) {
     this.resource = resourceLabel(client.type);
+    this.name = options.name ?? this.resource;
     const transform = options.transform ?? stripForCache;
     const strings = options.strings;
     this.#transform = strings ? (obj) => strings.internValues(transform(obj)) : transform;

@@ -26,6 +26,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Whole-request timeout for non-streaming calls; default 30 s. */
   timeoutMs?: number;
+  /** Defaults to application/json; e.g. a PartialObjectMetadata media type for metadata-only reads. */
+  accept?: string;
 }
 
 export interface KubeClientOptions {
@@ -69,8 +71,8 @@ export class KubeClient {
    * Opens a streaming GET (a watch) and returns its body once the server answered 200. No timeout applies
    * to the body: the caller owns liveness (see Watcher) and ends the stream through `signal`.
    */
-  async stream(path: string, query: Query, signal: AbortSignal): Promise<Readable> {
-    const res = await this.#send({ method: "GET", path, query }, signal, true);
+  async stream(path: string, query: Query, signal: AbortSignal, accept?: string): Promise<Readable> {
+    const res = await this.#send({ method: "GET", path, query, ...(accept ? { accept } : {}) }, signal, true);
     if (res.statusCode !== 200) {
       const text = await res.body.text().catch(() => "");
       throw ApiError.fromStatus(res.statusCode, parseJson(text), text.slice(0, 300));
@@ -94,7 +96,7 @@ export class KubeClient {
     const headers: Record<string, string> = {
       ...auth.headers,
       "user-agent": this.#userAgent,
-      accept: "application/json",
+      accept: opts.accept ?? "application/json",
     };
     let body: string | undefined;
     if (opts.body !== undefined) {

@@ -22,13 +22,30 @@ export interface ApplyOptions {
 
 const PAGE_SIZE = 500;
 
+/** Media types that make the API server send only metadata (PartialObjectMetadata), for any resource type. */
+const METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+const METADATA_ITEM = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
+export interface ResourceClientOptions {
+  /**
+   * Lists and watches return objects with metadata only: names, labels and owners of objects whose spec and
+   * status are of no interest, at a fraction of the bytes and memory.
+   */
+  metadataOnly?: boolean;
+}
+
 export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
   readonly client: KubeClient;
   readonly type: ResourceType;
+  /** The Accept header for watches (undefined: plain JSON). */
+  readonly watchAccept: string | undefined;
+  readonly #listAccept: string | undefined;
 
-  constructor(client: KubeClient, type: ResourceType) {
+  constructor(client: KubeClient, type: ResourceType, options: ResourceClientOptions = {}) {
     this.client = client;
     this.type = type;
+    this.watchAccept = options.metadataOnly ? METADATA_ITEM : undefined;
+    this.#listAccept = options.metadataOnly ? METADATA_LIST : undefined;
   }
 
   /** Lists every page; restarts once from scratch if the continue token expired (410) mid-way. */
@@ -61,6 +78,7 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
         path: resourcePath(this.type, { namespace: opts.namespace }),
         query: { limit: PAGE_SIZE, continue: cont, labelSelector: opts.labelSelector },
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(this.#listAccept ? { accept: this.#listAccept } : {}),
       });
       for (const item of page.items ?? []) {
         // List items carry no apiVersion/kind; restore them so cached objects are self-describing.

@@ -207,6 +207,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
           timeoutSeconds: this.#opts.serverTimeoutSeconds(),
         },
         abort.signal,
+        this.#client.watchAccept,
       );
       this.#alive();
       arm();

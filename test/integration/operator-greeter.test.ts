@@ -285,6 +285,14 @@ describe("the operator on a real control plane", () => {
       ns.name,
     );
     expect(JSON.parse(events).items.map((e: { reason: string }) => e.reason)).toContain("NameConflict");
+
+    // The operator watches the names others hold: once the other Deployment is gone, the Greeter gets its own
+    // without waiting for a resync (10 h by default).
+    await must(["delete", "deployment", "taken", "--wait=true"], ns.name);
+    const freed = await waitForReady(ns.name, "taken");
+    expect(condition(freed, "Degraded")).toMatchObject({ status: "False" });
+    const ours = await get(ns.name, "deployment", "taken");
+    expect(ours?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Greeter", name: "taken" });
   });
 
   it("reports pods that cannot pull their image or crash-loop as Degraded, and recovers", async () => {
