@@ -160,6 +160,42 @@ describe("GreeterController.reconcile", () => {
     );
   });
 
+  it("takes back its own Deployment whose greeter label was removed, rather than calling it a conflict", async () => {
+    const { server, controller, reconcile } = await setup();
+    const greeter = aGreeter();
+    controller.greeters.store.set(greeter as never);
+    // Without the label it is in the cache of others' names, but its owner is still this Greeter.
+    controller.foreign.Deployment.store.set({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: {
+        name: "hello",
+        namespace: "demo",
+        uid: "ours",
+        ownerReferences: [
+          {
+            apiVersion: "greeter.operator.dev/v1alpha1",
+            kind: "Greeter",
+            name: "hello",
+            uid: greeter.metadata.uid ?? "",
+            controller: true,
+          },
+        ],
+      },
+    });
+    await reconcile("demo/hello");
+    expect(server.requests.filter((r) => r.method === "GET").map((r) => r.url.pathname)).toEqual([
+      "/apis/apps/v1/namespaces/demo/deployments/hello",
+    ]);
+    expect(server.requests.map((r) => `${r.method} ${r.url.pathname}`)).toContain(
+      "PATCH /apis/apps/v1/namespaces/demo/deployments/hello",
+    );
+    const status = server.requests.find((r) => r.url.pathname.endsWith("/status"));
+    expect(JSON.parse(status?.body ?? "{}").status.conditions).not.toContainEqual(
+      expect.objectContaining({ reason: "NameConflict" }),
+    );
+  });
+
   it("does not redo its own writes while the caches lag behind them", async () => {
     const { server, controller, reconcile } = await setup();
     controller.greeters.store.set(aGreeter() as never);

@@ -34,6 +34,7 @@ import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
 import { forChildCache } from "./cache-transforms.ts";
 import { coalesceChildEvents } from "./child-events.ts";
+import { isControlledBy } from "./desired/owner.ts";
 import {
   type ChildKind,
   type GreeterCaches,
@@ -176,7 +177,7 @@ export class GreeterController {
       return Action.awaitChange();
     }
     const { namespace = "" } = splitKey(key);
-    const { observed, cached } = this.#observe(greeter, namespace);
+    const { observed, cached } = await this.#observe(greeter, namespace, signal);
     const now = this.#o.now?.() ?? new Date();
     const plan = reconcileGreeter(greeter, observed, { defaultImage: this.#o.greeterImage, now });
 
@@ -247,10 +248,11 @@ export class GreeterController {
   }
 
   /** What the core needs, plus the cached versions our writes will replace (for RecentWrites). */
-  #observe(
+  async #observe(
     greeter: Greeter,
     namespace: string,
-  ): { observed: ObservedChildren; cached: Record<string, KubernetesObject | undefined> } {
+    signal: AbortSignal,
+  ): Promise<{ observed: ObservedChildren; cached: Record<string, KubernetesObject | undefined> }> {
     const names = childNames(greeter.metadata.name ?? "");
     const crdInstalled = !this.serviceMonitors.absent;
     const cached = {
@@ -258,16 +260,27 @@ export class GreeterController {
       Service: this.services.store.get(objectKey(namespace, names.service)),
       ServiceMonitor: this.serviceMonitors.store.get(objectKey(namespace, names.serviceMonitor)),
     };
-    const deployment = this.#child<V1Deployment>(
-      "Deployment",
-      cached.Deployment,
-      namespace,
-      names.deployment,
-    );
-    const service = this.#child<V1Service>("Service", cached.Service, namespace, names.service);
-    const serviceMonitor = crdInstalled
-      ? this.#child<ServiceMonitor>("ServiceMonitor", cached.ServiceMonitor, namespace, names.serviceMonitor)
-      : undefined;
+    const [deployment, service, serviceMonitor] = await Promise.all([
+      this.#child<V1Deployment>(
+        "Deployment",
+        greeter,
+        cached.Deployment,
+        namespace,
+        names.deployment,
+        signal,
+      ),
+      this.#child<V1Service>("Service", greeter, cached.Service, namespace, names.service, signal),
+      crdInstalled
+        ? this.#child<ServiceMonitor>(
+            "ServiceMonitor",
+            greeter,
+            cached.ServiceMonitor,
+            namespace,
+            names.serviceMonitor,
+            signal,
+          )
+        : undefined,
+    ]);
     const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
       ...(service ? { service } : {}),
@@ -282,15 +295,26 @@ export class GreeterController {
    * The child named `name`: our latest write, else our cache, else a foreign object of that name (metadata
    * only), which the core must see to report a NameConflict instead of taking the object over.
    */
-  #child<T extends KubernetesObject>(
+  async #child<T extends KubernetesObject>(
     kind: ChildKind,
+    greeter: Greeter,
     cached: KubernetesObject | undefined,
     namespace: string,
     name: string,
-  ): T | undefined {
+    signal: AbortSignal,
+  ): Promise<T | undefined> {
     const key = objectKey(namespace, name);
     const known = this.#recentOf(kind).read(key, cached);
-    return (known ?? this.foreign[kind].store.get(key)) as T | undefined;
+    if (known) return known as T;
+    const other = this.foreign[kind].store.get(key);
+    if (!other || !isControlledBy(other, greeter)) return other as T | undefined;
+    // Ours, but someone removed our label: the apply puts it back, and its rollout needs the whole object.
+    try {
+      return (await this.#clientFor(kind).get(namespace, name, signal)) as T;
+    } catch (err) {
+      if (isApiError(err, 404)) return undefined;
+      throw err;
+    }
   }
 
   async #failed(
