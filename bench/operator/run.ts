@@ -70,7 +70,14 @@ if (args.entry !== "dist" && args.entry !== "source") throw new Error("--entry m
 const entry = args.entry === "dist" ? "dist/operator/main.js" : "operator/main.ts";
 if (args.entry === "dist") execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
 const memoryLimit = args["memory-limit"] === "none" ? 0 : manifestMemoryLimit(ROOT);
-let operatorDescription = `\`node ${entry}\`${memoryLimit ? "" : " without a memory limit"}`;
+const cgroup = memoryLimit ? memoryCgroup(`greeter-operator-bench-${process.pid}`, memoryLimit) : undefined;
+// Without a cgroup, the heap limit Node itself picks under this memory limit (about half of it).
+const heapLimitArgs =
+  memoryLimit && !cgroup ? [`--max-old-space-size=${Math.round(memoryLimit / 2 ** 21)}`] : [];
+const limitMiB = memoryLimit / 2 ** 20;
+const operatorDescription = !memoryLimit
+  ? `\`node ${entry}\` without a memory limit`
+  : `\`node ${entry}\` ${cgroup ? "in a memory cgroup limited" : `with ${heapLimitArgs[0]} standing in for the limit`} to ${limitMiB} MiB as in config/manager/manager.yaml`;
 const defaults = loadConfig({ env: {}, argv: [] });
 const workers = defaults.workers;
 
@@ -120,6 +127,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     void (async () => {
       await running.op?.stop().catch(() => {});
       await running.cp?.stop().catch(() => {});
+      cgroup?.remove();
       process.exit(130);
     })();
   });
@@ -146,16 +154,6 @@ async function runOne(n: number, stamp: string): Promise<Result> {
   const logDir = join(ROOT, ".tmp", "bench-operator", stamp);
   mkdirSync(logDir, { recursive: true });
   let op: OperatorProcess | undefined;
-  const cgroup = memoryLimit ? memoryCgroup(`greeter-operator-bench-${process.pid}`, memoryLimit) : undefined;
-  // Without a cgroup, the heap limit Node itself picks under this memory limit (about half of it).
-  const heapLimitArgs =
-    memoryLimit && !cgroup ? [`--max-old-space-size=${Math.round(memoryLimit / 2 ** 21)}`] : [];
-  if (memoryLimit)
-    operatorDescription = `\`node ${entry}\` ${cgroup ? "in a memory cgroup limited" : `with ${heapLimitArgs[0]} standing in for the limit`} to ${memoryLimit / 2 ** 20} MiB as in config/manager/manager.yaml`;
-  if (memoryLimit && !cgroup)
-    log(
-      `no writable memory cgroup here: approximating the ${memoryLimit / 2 ** 20} MiB limit with ${heapLimitArgs[0]}`,
-    );
   const startOperator = async (tag: string) => {
     op = await OperatorProcess.start({
       entry,
@@ -337,16 +335,21 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     await op?.stop().catch(() => {});
     await api.close();
     await cp.stop();
-    cgroup?.remove();
     running.cp = undefined;
     running.op = undefined;
   }
 }
 
+if (memoryLimit && !cgroup)
+  log(`no writable memory cgroup here: approximating the ${limitMiB} MiB limit with ${heapLimitArgs[0]}`);
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const results: Result[] = [];
 const loadBefore = uptime();
-for (const n of sizes) results.push(await runOne(n, stamp));
+try {
+  for (const n of sizes) results.push(await runOne(n, stamp));
+} finally {
+  cgroup?.remove();
+}
 const date = new Date().toISOString().slice(0, 10);
 const outBase = args.out ?? join(ROOT, "bench", "results", `operator-${date}`);
 const md = markdown(results, {

@@ -73,6 +73,25 @@ function setup(reconcile: (req: ReconcileRequest) => Promise<Action>, workers = 
   return { primary, children, registry, stop, running };
 }
 
+/** A reconcile that runs until its signal aborts, recording that it started and the abort's reason. */
+function untilAborted() {
+  const state = {
+    started: false,
+    aborted: false,
+    reason: undefined as unknown,
+    reconcile: ({ signal }: ReconcileRequest) =>
+      new Promise<Action>((resolve) => {
+        state.started = true;
+        signal.addEventListener("abort", () => {
+          state.aborted = true;
+          state.reason = signal.reason;
+          resolve(Action.awaitChange());
+        });
+      }),
+  };
+  return state;
+}
+
 describe("Controller", () => {
   it("reconciles existing objects on start and an owner when its child changes or goes", async () => {
     const seen: string[] = [];
@@ -212,45 +231,23 @@ describe("Controller", () => {
   });
 
   it("aborts a reconcile still running after the shutdown timeout", async () => {
-    let aborted = false;
-    let started = false;
-    const { primary, stop, running } = setup(
-      ({ signal }) =>
-        new Promise((resolve) => {
-          started = true;
-          signal.addEventListener("abort", () => {
-            aborted = true;
-            resolve(Action.awaitChange());
-          });
-        }),
-    );
+    const stuck = untilAborted();
+    const { primary, stop, running } = setup(stuck.reconcile);
     primary.put(widget("stuck"));
-    await eventually(() => started, "the reconcile to start");
+    await eventually(() => stuck.started, "the reconcile to start");
     stop.abort();
     await running;
-    expect(aborted).toBe(true);
+    expect(stuck.aborted).toBe(true);
   });
 
   it("on losing leadership, aborts reconciles in flight at once instead of letting them finish", async () => {
-    let reason: unknown;
-    let started = false;
+    const busy = untilAborted();
     // A shutdown timeout far beyond the test's own: only an immediate abort lets run() return in time.
-    const { primary, stop, running } = setup(
-      ({ signal }) =>
-        new Promise((resolve) => {
-          started = true;
-          signal.addEventListener("abort", () => {
-            reason = signal.reason;
-            resolve(Action.awaitChange());
-          });
-        }),
-      2,
-      600_000,
-    );
+    const { primary, stop, running } = setup(busy.reconcile, 2, 600_000);
     primary.put(widget("busy"));
-    await eventually(() => started, "the reconcile to start");
+    await eventually(() => busy.started, "the reconcile to start");
     stop.abort(new LeadershipLost("widget-controller"));
     await running;
-    expect(reason).toBeInstanceOf(LeadershipLost);
+    expect(busy.reason).toBeInstanceOf(LeadershipLost);
   });
 });
