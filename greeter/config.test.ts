@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       greeting: "Hello, {name}",
       nameMaxLength: 256,
       bodyLimitBytes: 1024,
+      shutdownDelayMs: 5_000,
       drainTimeoutMs: 10_000,
       logLevel: "info",
       version: "unknown",
@@ -23,6 +24,7 @@ describe("loadConfig", () => {
       GREETING: "Hi {name}!",
       NAME_MAX_LENGTH: "10",
       BODY_LIMIT: "4 KiB",
+      SHUTDOWN_DELAY_MS: "0",
       DRAIN_TIMEOUT_MS: "0",
       LOG_LEVEL: "DEBUG",
       VERSION: "",
@@ -34,6 +36,7 @@ describe("loadConfig", () => {
       greeting: "Hi {name}!",
       nameMaxLength: 10,
       bodyLimitBytes: 4096,
+      shutdownDelayMs: 0,
       drainTimeoutMs: 0,
       logLevel: "debug",
       version: "0.1.0",
@@ -53,6 +56,8 @@ describe("loadConfig", () => {
     ],
     [{ BODY_LIMIT: "1gb" }, "BODY_LIMIT must be a size"],
     [{ DRAIN_TIMEOUT_MS: "-1" }, "DRAIN_TIMEOUT_MS must be a whole number"],
+    [{ SHUTDOWN_DELAY_MS: "5s" }, "SHUTDOWN_DELAY_MS must be a whole number"],
+    [{ SHUTDOWN_DELAY_MS: "600001" }, "SHUTDOWN_DELAY_MS must be at most 600000"],
     [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
   ])("rejects %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

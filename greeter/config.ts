@@ -60,6 +60,7 @@ const schema = z.object({
       })
       .default(1024),
   ),
+  SHUTDOWN_DELAY_MS: integer("SHUTDOWN_DELAY_MS", 0, 600_000, 5_000),
   DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 0, 600_000, 10_000),
   LOG_LEVEL: z.preprocess(
     (v) => (typeof v === "string" ? optional(v.toLowerCase()) : v),
@@ -79,6 +80,8 @@ export type Config = Readonly<{
   greeting: string;
   nameMaxLength: number;
   bodyLimitBytes: number;
+  /** After SIGTERM, how long the greeter keeps serving new connections before it drains. */
+  shutdownDelayMs: number;
   drainTimeoutMs: number;
   logLevel: LogLevel;
   version: string;
@@ -107,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     greeting: e.GREETING,
     nameMaxLength: e.NAME_MAX_LENGTH,
     bodyLimitBytes: e.BODY_LIMIT,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     version: e.VERSION ?? e.npm_package_version ?? "unknown",

@@ -48,9 +48,58 @@ async function startSlowGreeting(greeter: { port: number; url: string }) {
   };
 }
 
+/** POSTs a greeting on a fresh connection. */
+const greet = (greeter: { url: string }) =>
+  fetch(`${greeter.url}/echo-name`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+  });
+
 describe("graceful shutdown of node greeter/main.ts", () => {
-  it("on SIGTERM fails readiness, finishes the in-flight request, then exits 0", async () => {
-    const greeter = await start({ DRAIN_TIMEOUT_MS: "60000" });
+  it("during SHUTDOWN_DELAY_MS after SIGTERM serves new connections with Connection: close while /readyz fails; then refuses them, finishes those in flight and exits 0", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "3000", DRAIN_TIMEOUT_MS: "60000" });
+    greeter.child.kill("SIGTERM");
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+
+    // A proxy that has not yet seen the endpoint go away still gets its answer, and is told to reconnect.
+    const res = await greet(greeter);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await res.json()).toEqual({ message: "Hello, Zoë" });
+    expect((await fetch(`${greeter.url}/readyz`)).status).toBe(503);
+    // Arrives during the delay and is still running when the delay ends.
+    const slow = await startSlowGreeting(greeter);
+
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutdown delay over"));
+    await expect(fetch(`${greeter.url}/healthz`)).rejects.toThrow();
+
+    slow.finish();
+    const response = await slow.ended;
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
+    expect(response).toContain('{"message":"Hello, Zoë"}');
+    expect(await greeter.exited).toBe(0);
+    expect(greeter.logs.map((l) => l.msg)).toContain("drained: all requests finished");
+  });
+
+  it("answers a keep-alive connection's next request during the delay with Connection: close, then closes it", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
+    const client = await rawRequest(greeter.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    await once(client.socket, "data");
+    greeter.child.kill("SIGTERM");
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+
+    client.socket.write("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    const [first, second] = (await client.ended).split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/\r\nconnection: keep-alive\r\n/i);
+    expect(second).toMatch(/^HTTP\/1\.1 200 /);
+    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    expect(greeter.child.exitCode).toBeNull();
+  });
+
+  it("with SHUTDOWN_DELAY_MS=0, on SIGTERM fails readiness, refuses new connections at once, finishes the in-flight request, then exits 0", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "0", DRAIN_TIMEOUT_MS: "60000" });
     const slow = await startSlowGreeting(greeter);
     // A readiness probe whose headers are still arriving when the signal comes.
     const probe = await rawRequest(greeter.port, "GET /readyz HTTP/1.1\r\nHost: t\r\n");
@@ -63,7 +112,6 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     expect(probeResponse).toMatch(/^HTTP\/1\.1 503 /);
     expect(probeResponse).toContain("shutting down");
 
-    // New connections are refused.
     await expect(fetch(`${greeter.url}/healthz`)).rejects.toThrow();
 
     slow.finish();
@@ -73,24 +121,25 @@ describe("graceful shutdown of node greeter/main.ts", () => {
 
     expect(await greeter.exited).toBe(0);
     expect(greeter.logs.map((l) => l.msg)).toContain("drained: all requests finished");
+    expect(greeter.logs.map((l) => l.msg)).not.toContain("shutdown delay over: draining in-flight requests");
   });
 
-  it("does not wait for idle keep-alive connections", async () => {
-    const greeter = await start({ DRAIN_TIMEOUT_MS: "60000" });
+  it("does not wait for idle keep-alive connections once it drains", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "0", DRAIN_TIMEOUT_MS: "60000" });
     const idle = await rawRequest(greeter.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
     greeter.child.kill("SIGTERM");
     expect(await greeter.exited).toBe(0);
     expect(await idle.ended).toMatch(/^HTTP\/1\.1 200 /);
   });
 
-  it("exits 0 on SIGINT too", async () => {
-    const greeter = await start();
+  it("on SIGINT (a terminal's Ctrl-C) drains at once, without the shutdown delay, and exits 0", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
     greeter.child.kill("SIGINT");
     expect(await greeter.exited).toBe(0);
   });
 
   it("cuts requests still running after DRAIN_TIMEOUT_MS and exits 1", async () => {
-    const greeter = await start({ DRAIN_TIMEOUT_MS: "200" });
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "0", DRAIN_TIMEOUT_MS: "200" });
     const slow = await startSlowGreeting(greeter);
     greeter.child.kill("SIGTERM");
     expect(await greeter.exited).toBe(1);
@@ -99,8 +148,11 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     expect(greeter.logs.map((l) => l.msg)).not.toContain("drained: all requests finished");
   });
 
-  it("exits at once on a second signal", async () => {
-    const greeter = await start({ DRAIN_TIMEOUT_MS: "60000" });
+  it.each([
+    ["during the shutdown delay", "60000"],
+    ["while draining", "0"],
+  ])("exits 1 at once on a second signal %s", async (_phase, delay) => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: delay, DRAIN_TIMEOUT_MS: "60000" });
     await startSlowGreeting(greeter);
     greeter.child.kill("SIGTERM");
     await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));

@@ -42,6 +42,7 @@ const server = createServer(app);
 installShutdown({
   server,
   log,
+  shutdownDelayMs: config.shutdownDelayMs,
   drainTimeoutMs: config.drainTimeoutMs,
   beginDrain: () => {
     ready = false;
@@ -63,6 +64,7 @@ server.listen({ port: config.port, host: config.host }, () => {
       version: config.version,
       nameMaxLength: config.nameMaxLength,
       bodyLimitBytes: config.bodyLimitBytes,
+      shutdownDelayMs: config.shutdownDelayMs,
       drainTimeoutMs: config.drainTimeoutMs,
     },
     "greeter listening",

@@ -1,7 +1,11 @@
 /**
- * Graceful shutdown. On the first SIGTERM or SIGINT: readiness fails at once (beginDrain), the server stops
- * accepting connections and closes idle keep-alive ones, in-flight requests finish, then exit(0). If they
- * have not finished within drainTimeoutMs, the remaining connections are cut and exit(1). A second signal
+ * Graceful shutdown. On the first SIGTERM: readiness fails at once (beginDrain), but the server keeps accepting
+ * and serving connections for shutdownDelayMs, answering each request with `Connection: close` (instrument.ts).
+ * Endpoint removal takes a while to reach every proxy and load balancer, and a connection a lagging proxy still
+ * sends here must not be refused; closing after each response moves keep-alive clients to other endpoints.
+ * Then it drains: the server stops accepting connections and closes idle keep-alive ones, in-flight requests
+ * finish, then exit(0). If they have not finished within drainTimeoutMs, the remaining connections are cut and
+ * exit(1). SIGINT drains at once: it comes from a terminal, with no load balancer to wait for. A second signal
  * exits at once with 1. A crash (uncaught exception, unhandled rejection) is logged and exits 1 without
  * draining, since the process state is unknown.
  */
@@ -13,13 +17,15 @@ const IDLE_SWEEP_MS = 50;
 export type ShutdownOptions = {
   server: Server;
   log: Logger;
+  /** After SIGTERM, how long to keep serving new connections before draining; 0 drains at once. */
+  shutdownDelayMs: number;
   drainTimeoutMs: number;
   beginDrain: () => void;
   exit: (code: number) => void;
 };
 
 export function installShutdown(options: ShutdownOptions): { uninstall: () => void } {
-  const { server, log, drainTimeoutMs, beginDrain } = options;
+  const { server, log, shutdownDelayMs, drainTimeoutMs, beginDrain } = options;
   let draining = false;
   // Exit once: after a drain timeout, cutting the connections also completes server.close().
   let exiting = false;
@@ -29,16 +35,7 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
     options.exit(code);
   };
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (draining) {
-      if (exiting) return;
-      log.warn({ signal }, "second signal during drain: exiting now");
-      exit(1);
-      return;
-    }
-    draining = true;
-    beginDrain();
-    log.info({ signal, drainTimeoutMs }, "shutting down: readiness failed, draining in-flight requests");
+  const drain = () => {
     const timer = setTimeout(() => {
       log.warn({ drainTimeoutMs }, "drain timeout: cutting the remaining connections");
       server.closeAllConnections();
@@ -57,6 +54,30 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
       else log.info("drained: all requests finished");
       exit(err ? 1 : 0);
     });
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (draining) {
+      if (exiting) return;
+      log.warn({ signal }, "second signal during drain: exiting now");
+      exit(1);
+      return;
+    }
+    draining = true;
+    beginDrain();
+    if (signal !== "SIGTERM" || shutdownDelayMs === 0) {
+      log.info({ signal, drainTimeoutMs }, "shutting down: readiness failed, draining in-flight requests");
+      drain();
+      return;
+    }
+    log.info(
+      { signal, shutdownDelayMs, drainTimeoutMs },
+      "shutting down: readiness failed, still serving until the shutdown delay ends",
+    );
+    setTimeout(() => {
+      log.info({ drainTimeoutMs }, "shutdown delay over: draining in-flight requests");
+      drain();
+    }, shutdownDelayMs);
   };
   const onCrash = (err: unknown) => {
     log.fatal({ err }, "crashed");

@@ -125,6 +125,16 @@ describe("a converged Greeter", () => {
     expect(kinds(reconcileGreeter(greeter, drifted, CTX))).toEqual(["Deployment"]);
   });
 
+  it("updates a Deployment written without the graceful end (an older operator's): preStop and grace period", () => {
+    const older = structuredClone(observed);
+    const pod = older.deployment?.spec?.template.spec;
+    if (pod) {
+      pod.terminationGracePeriodSeconds = 30;
+      delete pod.containers[0]?.lifecycle;
+    }
+    expect(kinds(reconcileGreeter(greeter, older, CTX))).toEqual(["Deployment"]);
+  });
+
   it("recreates a child that was deleted", () => {
     const plan = reconcileGreeter(greeter, { ...observed, service: undefined }, CTX);
     expect(kinds(plan)).toEqual(["Service"]);

@@ -35,6 +35,23 @@ describe("desiredDeployment", () => {
     expect(c?.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
   });
 
+  it("ends its pods gracefully: a native preStop sleep, the greeter's delay and drain, all within the grace period", () => {
+    const pod = build().spec?.template.spec;
+    const c = pod?.containers[0];
+    // A sleep action, never exec: the distroless image has no shell.
+    expect(c?.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ SHUTDOWN_DELAY_MS: "5000", DRAIN_TIMEOUT_MS: "10000" });
+    expect(pod?.terminationGracePeriodSeconds).toBe(25);
+
+    const sleepMs = (c?.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
+    const worstCaseMs = sleepMs + Number(env.SHUTDOWN_DELAY_MS) + Number(env.DRAIN_TIMEOUT_MS);
+    // The greeter may take up to 2 s more to flush its logs after a drain timeout; keep room beyond that.
+    expect((pod?.terminationGracePeriodSeconds ?? 0) * 1000).toBeGreaterThanOrEqual(
+      worstCaseMs + 2_000 + 3_000,
+    );
+  });
+
   it("runs hardened: non-root numeric user, read-only root fs, no capabilities, RuntimeDefault seccomp", () => {
     const d = build();
     expect(container()?.securityContext).toMatchObject({

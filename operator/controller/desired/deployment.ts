@@ -1,7 +1,8 @@
 /**
  * desiredDeployment builds the Deployment that runs a Greeter's pods: the greeter image with GREETING from the
- * spec, probes on its /healthz and /readyz, a named http port (which also serves /metrics), the spec's resources
- * and placement, and a hardened security context that passes the "restricted" Pod Security Standard.
+ * spec, probes on its /healthz and /readyz, a named http port (which also serves /metrics), a graceful end
+ * (termination.ts), the spec's resources and placement, and a hardened security context that passes the
+ * "restricted" Pod Security Standard.
  */
 import type { V1Container, V1Deployment, V1PodSpec, V1SecurityContext } from "@kubernetes/client-node";
 import {
@@ -13,6 +14,12 @@ import {
 import type { Greeter, GreeterSpec } from "../../api/v1alpha1/greeter.ts";
 import { childLabels, childNames, childSelector } from "../names.ts";
 import { controllerRef } from "./owner.ts";
+import {
+  GREETER_DRAIN_TIMEOUT_MS,
+  GREETER_SHUTDOWN_DELAY_MS,
+  PRE_STOP_SLEEP_SECONDS,
+  TERMINATION_GRACE_PERIOD_SECONDS,
+} from "./termination.ts";
 
 export const CONTAINER_SECURITY_CONTEXT: V1SecurityContext = {
   allowPrivilegeEscalation: false,
@@ -34,6 +41,8 @@ export function desiredDeployment(greeter: Greeter, spec: GreeterSpec, defaultIm
     env: [
       { name: "GREETING", value: spec.greeting },
       { name: "PORT", value: String(GREETER_CONTAINER_PORT) },
+      { name: "SHUTDOWN_DELAY_MS", value: String(GREETER_SHUTDOWN_DELAY_MS) },
+      { name: "DRAIN_TIMEOUT_MS", value: String(GREETER_DRAIN_TIMEOUT_MS) },
     ],
     livenessProbe: {
       httpGet: { path: "/healthz", port: GREETER_PORT_NAME },
@@ -47,6 +56,8 @@ export function desiredDeployment(greeter: Greeter, spec: GreeterSpec, defaultIm
       timeoutSeconds: 2,
       failureThreshold: 2,
     },
+    // A native sleep: the image is distroless, with no shell for an exec hook.
+    lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
     securityContext: CONTAINER_SECURITY_CONTEXT,
   };
   if (spec.resources) {
@@ -58,6 +69,7 @@ export function desiredDeployment(greeter: Greeter, spec: GreeterSpec, defaultIm
 
   const podSpec: V1PodSpec = {
     containers: [container],
+    terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
     // The greeter never talks to the API server.
     automountServiceAccountToken: false,
     enableServiceLinks: false,

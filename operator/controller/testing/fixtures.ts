@@ -81,8 +81,9 @@ export function asServerReturns<T extends KubernetesObject>(desired: T, generati
       restartPolicy: "Always",
       dnsPolicy: "ClusterFirst",
       schedulerName: "default-scheduler",
-      terminationGracePeriodSeconds: 30,
     });
+    // Defaulted only when unset, as the server does: the operator sets its own.
+    pod.terminationGracePeriodSeconds ??= 30;
     spec.template.metadata.creationTimestamp = null;
     for (const c of pod.containers) {
       Object.assign(c, {
