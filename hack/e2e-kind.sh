@@ -2,15 +2,22 @@
 # End-to-end run on a kind cluster: the real images on a real node (kubelet, container runtime, kube-proxy),
 # which the local control plane (kwok nodes, no containers) cannot give. See docs/e2e-kind.md.
 #
-# Usage: hack/e2e-kind.sh [run|up|test|down]     (npm run test:e2e:kind = run)
+# Usage: hack/e2e-kind.sh [run|up|test|down]     (npm run test:e2e:kind = run; make test runs it too)
 #   run   up, test, then down (unless KEEP_CLUSTER=1)
 #   up    check the prerequisites, create (or reuse) the cluster, build and load both images, install the
 #         prometheus-operator CRDs, `kubectl apply -k config/default`, wait for the operator rollout
 #   test  against the cluster `up` made: the e2e project (the deployed operator and greeters, through
 #         Services), then the integration suite with USE_EXISTING_CLUSTER=true
-#   down  delete the cluster
+#   down  delete the cluster and its Docker network, and put back the host sysctls kubelet changed
+# The node image: KIND_NODE_IMAGE when set; else the pinned kindest/node when Docker has it or can pull it;
+# else a LOCAL STAND-IN built from pinned sources by hack/node-image/build.sh (cached, built once), with
+# hack/node-image/cluster.yaml. kind itself: the one on PATH when it is the pinned version, else built from
+# the Go module proxy (hack/node-image/kind).
 # Env:   KIND_CLUSTER_NAME (default greeter-e2e), KEEP_CLUSTER=1 keeps the cluster after `run`,
-#        STAND_INS (default never; passed to hack/images.sh), KIND_NODE_IMAGE (default: the pinned one below).
+#        STAND_INS (passed to hack/images.sh; default never with the pulled node image, empty with the
+#        stand-in), KIND_NODE_IMAGE, KIND_CONFIG (a kind cluster config for KIND_NODE_IMAGE),
+#        E2E_KIND_WORKDIR (kubeconfig, logs, recorded sysctls; default .tmp/e2e-kind),
+#        E2E_REPORT_DIR (vitest JSON reports, default $E2E_KIND_WORKDIR/reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +27,17 @@ KIND_VERSION=v0.33.0
 DEFAULT_NODE_IMAGE=kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
 node_image="${KIND_NODE_IMAGE:-$DEFAULT_NODE_IMAGE}"
 cluster="${KIND_CLUSTER_NAME:-greeter-e2e}"
-workdir=.tmp/e2e-kind
-kubeconfig="$PWD/$workdir/kubeconfig"
+workdir="${E2E_KIND_WORKDIR:-$PWD/.tmp/e2e-kind}"
+kubeconfig="$workdir/kubeconfig"
+report_dir="${E2E_REPORT_DIR:-$workdir/reports}"
+# The Docker network the node joins: the run's own, with a pinned range, removed by `down`.
+export KIND_EXPERIMENTAL_DOCKER_NETWORK="${KIND_EXPERIMENTAL_DOCKER_NETWORK:-$cluster}"
+network_subnet="${KIND_NETWORK_SUBNET:-172.29.0.0/24}"
+# Host-wide sysctls kubelet sets at start (pkg/kubelet/cm/container_manager_linux.go); a privileged node
+# shares them with the host. Recorded before the cluster is created, restored after it is deleted.
+host_sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops)
+sysctl_record="$workdir/host-sysctls.$cluster"
+kind_config="${KIND_CONFIG:-}"
 operator_ns=greeter-operator-system
 operator_deploy=deployment/greeter-operator
 
@@ -31,12 +47,43 @@ die() {
   exit 1
 }
 
+kind=kind
+# The pinned kind: the one on PATH when it is that version, otherwise built once from the Go module proxy.
+pinned_kind_on_path() { command -v kind >/dev/null 2>&1 && [ "$(kind version 2>/dev/null | awk '{print $2}')" = "$KIND_VERSION" ]; }
+find_kind() {
+  if pinned_kind_on_path; then
+    kind="$(command -v kind)"
+    return
+  fi
+  command -v go >/dev/null 2>&1 || die "kind $KIND_VERSION is not on PATH, and there is no Go to build it:
+      go install sigs.k8s.io/kind@$KIND_VERSION, or a release binary: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+  say "kind $KIND_VERSION is not on PATH: building it from the Go module proxy (hack/node-image/build.sh --kind)"
+  kind="$(bash hack/node-image/build.sh --kind)"
+}
+
+# Pulled when it can be, built locally when it cannot: see the header.
+choose_node_image() {
+  if [ -n "${KIND_NODE_IMAGE:-}" ]; then
+    docker image inspect "$node_image" >/dev/null 2>&1 || docker pull "$node_image" >&2 ||
+      die "Docker cannot pull KIND_NODE_IMAGE=$node_image"
+    return
+  fi
+  if docker image inspect "$node_image" >/dev/null 2>&1; then return; fi
+  say "pulling $node_image"
+  if timeout 120 docker pull "$node_image" >&2; then return; fi
+  say "Docker cannot pull $node_image: using a LOCAL STAND-IN node image built from pinned sources"
+  node_image="$(bash hack/node-image/build.sh)"
+  kind_config="$PWD/hack/node-image/cluster.yaml"
+  stand_in_node=1
+}
+stand_in_node=0
+
 preflight_done=0
 preflight() {
   [ "$preflight_done" = 0 ] || return 0
   local missing=()
-  if ! command -v kind >/dev/null 2>&1; then
-    missing+=("kind is not on PATH. Install the pinned release with Go (>= 1.17):
+  if ! pinned_kind_on_path && ! command -v go >/dev/null 2>&1; then
+    missing+=("kind $KIND_VERSION is not on PATH (and there is no Go to build it). Install the pinned release:
       go install sigs.k8s.io/kind@$KIND_VERSION    # puts it in \$(go env GOPATH)/bin; add that to PATH
     or a release binary: https://kind.sigs.k8s.io/docs/user/quick-start/#installation")
   fi
@@ -59,24 +106,10 @@ preflight() {
     printf '\nThe rest of the tests need none of this: make test (a local control plane, no images to pull).\n\n' >&2
     exit 1
   fi
-  local have
-  have="$(kind version 2>/dev/null | awk '{print $2}')"
-  if [ "$have" != "$KIND_VERSION" ] && [ -z "${KIND_NODE_IMAGE:-}" ]; then
-    say "WARNING: kind is $have, the node image is pinned for $KIND_VERSION (go install sigs.k8s.io/kind@$KIND_VERSION, or set KIND_NODE_IMAGE to an image built for $have)"
-  fi
-  # The node image is the first thing kind needs, and the proof that Docker can pull at all.
-  if ! docker image inspect "$node_image" >/dev/null 2>&1; then
-    say "pulling $node_image"
-    if ! docker pull "$node_image" >&2; then
-      die "Docker cannot pull the kind node image $node_image.
-kind needs it (from Docker Hub), and the image build needs node:24-bookworm-slim and
-gcr.io/distroless/nodejs24-debian12. Run this where Docker can pull images (check proxy and registry
-access with: docker pull $node_image).
-The rest of the tests need no registry: make test (a local control plane)."
-    fi
-  fi
+  find_kind
+  choose_node_image
   preflight_done=1
-  say "kind $have, Docker $(docker version --format '{{.Server.Version}}'), node image $node_image"
+  say "kind $($kind version | awk '{print $2}') ($kind), Docker $(docker version --format '{{.Server.Version}}'), node image $node_image${kind_config:+, config $kind_config}"
 }
 
 # The pinned Node and the npm packages, as `make deps` does (a fresh clone has no node_modules).
@@ -87,7 +120,36 @@ node_deps() {
   fi
 }
 
-cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$cluster"; }
+cluster_exists() { "$kind" get clusters 2>/dev/null | grep -qx "$cluster"; }
+
+record_host_sysctls() {
+  [ ! -s "$sysctl_record" ] || return 0 # the values from before the first cluster, not a cluster's
+  local k
+  for k in "${host_sysctls[@]}"; do printf '%s=%s\n' "$k" "$(sysctl -n "$k")"; done >"$sysctl_record.tmp"
+  mv -f "$sysctl_record.tmp" "$sysctl_record"
+}
+
+restore_host_sysctls() {
+  [ -s "$sysctl_record" ] || return 0
+  local line now
+  while IFS= read -r line; do
+    now="$(sysctl -n "${line%%=*}" 2>/dev/null || true)"
+    if [ "$now" != "${line#*=}" ]; then
+      say "restoring host sysctl $line (kubelet had set ${now:-?})"
+      sysctl -q -w "$line" >/dev/null 2>&1 || say "WARNING: cannot restore sysctl $line"
+    fi
+  done <"$sysctl_record"
+  rm -f "$sysctl_record"
+}
+
+ensure_network() {
+  docker network inspect "$KIND_EXPERIMENTAL_DOCKER_NETWORK" >/dev/null 2>&1 && return 0
+  say "creating Docker network $KIND_EXPERIMENTAL_DOCKER_NETWORK ($network_subnet) for the node"
+  # The options kind itself gives its network (pkg/cluster/internal/providers/docker/network.go), IPv4 only.
+  docker network create -d bridge --subnet "$network_subnet" \
+    -o com.docker.network.bridge.enable_ip_masquerade=true -o com.docker.network.driver.mtu=1500 \
+    --label io.x-k8s.kind.network="$KIND_EXPERIMENTAL_DOCKER_NETWORK" "$KIND_EXPERIMENTAL_DOCKER_NETWORK" >/dev/null
+}
 
 up() {
   preflight
@@ -95,22 +157,34 @@ up() {
   local reused=0
   if cluster_exists; then
     say "reusing kind cluster $cluster"
-    kind get kubeconfig --name "$cluster" >"$kubeconfig"
+    "$kind" get kubeconfig --name "$cluster" >"$kubeconfig"
     reused=1
   else
+    record_host_sysctls
+    ensure_network
     say "creating kind cluster $cluster"
-    kind create cluster --name "$cluster" --image "$node_image" --kubeconfig "$kubeconfig" --wait 180s
+    local start=$SECONDS
+    "$kind" create cluster --name "$cluster" --image "$node_image" --kubeconfig "$kubeconfig" --wait 180s \
+      ${kind_config:+--config "$kind_config"} --retain ||
+      {
+        "$kind" export logs "$workdir/logs" --name "$cluster" >/dev/null 2>&1 || true
+        die "kind create cluster failed: node logs in $workdir/logs"
+      }
+    say "cluster created in $((SECONDS - start))s"
   fi
   chmod 600 "$kubeconfig"
   export KUBECONFIG="$kubeconfig"
 
-  # The tags config/manager deploys are package.json's version with no prefix.
-  say "building the images (hack/images.sh, STAND_INS=${STAND_INS-never})"
-  env -u VERSION -u IMAGE_PREFIX STAND_INS="${STAND_INS-never}" hack/images.sh
+  # The tags config/manager deploys are package.json's version with no prefix. With the stand-in node
+  # image, the base images cannot be pulled either, so the image stand-ins are allowed too.
+  local stand_ins="${STAND_INS-never}"
+  [ "$stand_in_node" = 0 ] || stand_ins="${STAND_INS-}"
+  say "building the images (hack/images.sh, STAND_INS=$stand_ins)"
+  env -u VERSION -u IMAGE_PREFIX STAND_INS="$stand_ins" hack/images.sh
   local tags
   mapfile -t tags < <(env -u VERSION -u IMAGE_PREFIX hack/images.sh --tags)
   say "loading ${tags[*]} into the node"
-  kind load docker-image --name "$cluster" "${tags[@]}"
+  "$kind" load docker-image --name "$cluster" "${tags[@]}"
 
   say "installing the prometheus-operator ServiceMonitor and PrometheusRule CRDs (pinned in hack/control-plane/crds)"
   node_deps
@@ -137,7 +211,7 @@ up() {
 run_tests() {
   cluster_exists || die "no kind cluster $cluster: hack/e2e-kind.sh up"
   mkdir -p "$workdir"
-  kind get kubeconfig --name "$cluster" >"$kubeconfig"
+  "$kind" get kubeconfig --name "$cluster" >"$kubeconfig"
   chmod 600 "$kubeconfig"
   export KUBECONFIG="$kubeconfig" USE_EXISTING_CLUSTER=true
   node_deps
@@ -147,7 +221,9 @@ run_tests() {
   say "e2e tests (test/e2e) against the deployed operator"
   kubectl -n "$operator_ns" scale "$operator_deploy" --replicas=2
   kubectl -n "$operator_ns" rollout status "$operator_deploy" --timeout=180s
-  E2E=1 npx vitest run --project e2e || status=1
+  mkdir -p "$report_dir"
+  E2E=1 npx vitest run --project e2e --reporter=default --reporter=json \
+    --outputFile.json="$report_dir/e2e.json" || status=1
 
   # The integration suite runs operators of its own as processes and counts their writes; a deployed one
   # reconciling the same Greeters would make that meaningless, so it is scaled away for the suite.
@@ -157,15 +233,22 @@ run_tests() {
   pods="$(kubectl -n "$operator_ns" get pods -l app.kubernetes.io/name=greeter-operator -o name)"
   # shellcheck disable=SC2086 # one pod name a word
   [ -z "$pods" ] || kubectl -n "$operator_ns" wait --for=delete --timeout=90s $pods
-  npx vitest run --project integration || status=1
+  npx vitest run --project integration --reporter=default --reporter=json \
+    --outputFile.json="$report_dir/integration-on-kind.json" || status=1
   return "$status"
 }
 
 down() {
   if cluster_exists; then
     say "deleting kind cluster $cluster"
-    kind delete cluster --name "$cluster"
+    "$kind" delete cluster --name "$cluster"
   fi
+  if docker network inspect "$KIND_EXPERIMENTAL_DOCKER_NETWORK" >/dev/null 2>&1 &&
+    [ -n "$(docker network inspect --format '{{index .Labels "io.x-k8s.kind.network"}}' "$KIND_EXPERIMENTAL_DOCKER_NETWORK")" ] &&
+    [ "$(docker network inspect --format '{{len .Containers}}' "$KIND_EXPERIMENTAL_DOCKER_NETWORK")" = 0 ]; then
+    docker network rm "$KIND_EXPERIMENTAL_DOCKER_NETWORK" >/dev/null
+  fi
+  restore_host_sysctls
   rm -f "$kubeconfig"
 }
 
@@ -184,7 +267,7 @@ finish() {
   trap - EXIT
   if [ "$code" -ne 0 ] && cluster_exists; then
     say "failed (exit $code): node and pod logs in $workdir/logs"
-    kind export logs "$workdir/logs" --name "$cluster" >/dev/null 2>&1 || true
+    "$kind" export logs "$workdir/logs" --name "$cluster" >/dev/null 2>&1 || true
   fi
   if keep; then
     say "KEEP_CLUSTER: left kind cluster $cluster running. export KUBECONFIG=$kubeconfig; hack/e2e-kind.sh test; hack/e2e-kind.sh down"
@@ -195,6 +278,7 @@ finish() {
   exit "$code"
 }
 
+[ "${1:-run}" = up ] || [ "${1:-run}" = run ] || find_kind
 case "${1:-run}" in
 run) run ;;
 up) up ;;

@@ -1,6 +1,7 @@
-// hack/e2e-kind.sh refuses to start, with a message that says what to do, when kind or a working Docker is
-// missing, before it creates or builds anything. kind, docker, kubectl and go are stand-in scripts here
-// (these machines have no kind and cannot pull), each logging how it was called.
+// hack/e2e-kind.sh refuses to start, with a message that says what to do, when kind (or Go to build it) or a
+// working Docker is missing, before it creates or builds anything; and where Docker cannot pull kindest/node
+// it takes the locally built stand-in node image with its cluster config. kind, docker, kubectl, go and
+// sysctl are stand-in scripts here, each logging how it was called.
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +20,21 @@ beforeEach(() => {
   writeFileSync(log, "");
   mkdirSync(bin);
   // Only what the script itself uses before it would touch a cluster.
-  for (const tool of ["dirname", "awk"]) {
+  for (const tool of [
+    "dirname",
+    "awk",
+    "cat",
+    "cut",
+    "sha256sum",
+    "dpkg",
+    "mkdir",
+    "mv",
+    "rm",
+    "grep",
+    "timeout",
+    "bash",
+    "sed",
+  ]) {
     const found = spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
     symlinkSync(found, join(bin, tool));
   }
@@ -54,19 +69,20 @@ const otherTools = () => {
 function run(): { code: number | null; stderr: string; calls: string[] } {
   const res = spawnSync("/bin/bash", [SCRIPT], {
     encoding: "utf8",
-    env: { PATH: bin, HOME: dir },
+    env: { PATH: bin, HOME: dir, E2E_KIND_WORKDIR: join(dir, "work") },
     timeout: 20_000,
   });
   return { code: res.status, stderr: res.stderr, calls: readFileSync(log, "utf8").trim().split("\n") };
 }
 
 describe("hack/e2e-kind.sh preflight", () => {
-  it("without kind: says how to install the pinned kind and stops", () => {
+  it("without kind and without Go to build it: says how to install the pinned kind and stops", () => {
     dockerAnswering("pulls");
-    otherTools();
+    fake("kubectl", "exit 0");
+    fake("prometheus", "exit 0");
     const { code, stderr, calls } = run();
     expect(code).toBe(1);
-    expect(stderr).toContain("kind is not on PATH");
+    expect(stderr).toContain("kind v0.33.0 is not on PATH");
     expect(stderr).toContain("go install sigs.k8s.io/kind@v0.33.0");
     expect(stderr).not.toContain("docker is not on PATH");
     expect(calls.filter((c) => /^docker (pull|build)/.test(c))).toEqual([]);
@@ -78,7 +94,7 @@ describe("hack/e2e-kind.sh preflight", () => {
     const { code, stderr, calls } = run();
     expect(code).toBe(1);
     expect(stderr).toContain("docker is not on PATH");
-    expect(stderr).not.toContain("kind is not on PATH");
+    expect(stderr).not.toContain("kind v0.33.0 is not on PATH");
     expect(calls.filter((c) => c.startsWith("kind create"))).toEqual([]);
   });
 
@@ -95,24 +111,43 @@ describe("hack/e2e-kind.sh preflight", () => {
     expect(calls.filter((c) => c.startsWith("kind create"))).toEqual([]);
   });
 
-  it("when Docker cannot pull the pinned kindest/node image: names it and stops before creating a cluster", () => {
+  it("when Docker cannot pull the pinned kindest/node: creates the cluster from the local stand-in node image", () => {
     kindOk();
     otherTools();
-    dockerAnswering("cannot pull");
+    fake("sysctl", "echo 0");
+    // The stand-in is already built (hack/node-image/build.sh finds its tag); the cluster creation fails here.
+    fake(
+      "docker",
+      `case "$1 $2" in
+"version "*) echo 29.0.0 ;;
+"image inspect") case "$3" in greeter-operator.local/kind-node:*) exit 0 ;; *) exit 1 ;; esac ;;
+"pull "*) echo "Error response from daemon: dial tcp: lookup registry-1.docker.io: no such host" >&2; exit 1 ;;
+"network inspect") exit 1 ;;
+*) exit 0 ;;
+esac`,
+    );
+    fake("kind", 'case "$1" in version) echo "kind v0.33.0 go1.26.8 linux/amd64" ;; create) exit 1 ;; esac');
     const { code, stderr, calls } = run();
     expect(code).toBe(1);
-    expect(stderr).toMatch(
-      /Docker cannot pull the kind node image kindest\/node:v1\.37\.\d+@sha256:[0-9a-f]{64}/,
+    expect(stderr).toContain("Docker cannot pull kindest/node:v1.37.0");
+    expect(stderr).toContain("LOCAL STAND-IN");
+    const create = calls.find((c) => c.startsWith("kind create cluster"));
+    expect(create).toMatch(/--image greeter-operator\.local\/kind-node:v1\.37\.\d+-[0-9a-f]{12} /);
+    expect(create).toContain(`--config ${join(import.meta.dirname, "node-image", "cluster.yaml")}`);
+    // The node's own Docker network, and the host sysctls recorded before kubelet changes them.
+    expect(calls).toContain(
+      "docker network create -d bridge --subnet 172.29.0.0/24 " +
+        "-o com.docker.network.bridge.enable_ip_masquerade=true -o com.docker.network.driver.mtu=1500 " +
+        "--label io.x-k8s.kind.network=greeter-e2e greeter-e2e",
     );
-    expect(calls).toContain(`docker pull ${/kindest\/node:\S+/.exec(stderr)?.[0]}`);
-    expect(calls.filter((c) => /^kind (create|load)|^docker build/.test(c))).toEqual([]);
+    expect(calls).toContain("sysctl -n vm.overcommit_memory");
   });
 
   it("lists every missing prerequisite at once", () => {
     const { code, stderr } = run();
     expect(code).toBe(1);
     expect(stderr).toContain("5 prerequisite(s) missing");
-    for (const tool of ["kind", "docker", "kubectl", "go", "prometheus"])
+    for (const tool of ["kind v0.33.0", "docker", "kubectl", "go", "prometheus"])
       expect(stderr).toContain(`${tool} is not on PATH`);
   });
 });

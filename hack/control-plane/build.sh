@@ -12,11 +12,13 @@
 #        build.sh --check    exit 1 (building nothing) when a binary is missing
 #        build.sh --rebuild  build into the cache even when a binary is already there
 #        build.sh --versions print the pinned versions (k8s=, etcd=, kwok=)
+#        build.sh --node     also the node's kubeadm, kubelet, kubectl and kube-proxy, from the same module
+#                            (hack/node-image/build.sh: the kind node image, when none can be pulled)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-ensure}"
-case "$mode" in ensure | --check | --rebuild | --versions) ;; *) echo "usage: $0 [--check|--rebuild|--versions]" >&2; exit 2 ;; esac
+case "$mode" in ensure | --check | --rebuild | --versions | --node) ;; *) echo "usage: $0 [--check|--rebuild|--versions|--node]" >&2; exit 2 ;; esac
 
 log() { printf '[control-plane] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -43,6 +45,17 @@ components=(
   "kube-scheduler|KUBE_SCHEDULER|k8s|$k8s_version|k8s.io/kubernetes/cmd/kube-scheduler"
   "kwok|KWOK|kwok|$kwok_version|sigs.k8s.io/kwok/cmd/kwok"
 )
+if [ "$mode" = --node ]; then
+  components+=(
+    "kubeadm|KUBEADM|k8s|$k8s_version|k8s.io/kubernetes/cmd/kubeadm"
+    "kubelet|KUBELET|k8s|$k8s_version|k8s.io/kubernetes/cmd/kubelet"
+    "kubectl|KUBECTL|k8s|$k8s_version|k8s.io/kubernetes/cmd/kubectl"
+    "kube-proxy|KUBE_PROXY|k8s|$k8s_version|k8s.io/kubernetes/cmd/kube-proxy"
+  )
+fi
+
+# shellcheck source=hack/lib/go-env.sh
+source "$here/../lib/go-env.sh"
 
 cache_bin() { printf '%s/%s/%s/bin/%s' "$cache_root" "$2" "$3" "$1"; } # name dir version
 
@@ -79,33 +92,6 @@ if [ "${#todo[@]}" -gt 0 ] && [ "$mode" = --check ]; then
   exit 1
 fi
 
-prepare_go() {
-  command -v go >/dev/null || die "Go is needed to build the control plane (go >= 1.26; apt-get install golang-go is too old on most distros, use the official toolchain)"
-  local gov
-  gov="$(go env GOVERSION)"
-  case "$gov" in go1.2[6-9]* | go1.[3-9][0-9]*) ;; *) die "Go >= 1.26 is needed, found $gov" ;; esac
-  # A `go`/`toolchain` line newer than the local Go must fail here, not download another toolchain.
-  export GOTOOLCHAIN=local CGO_ENABLED=0
-  # go.sum is committed, so hashes are checked without the checksum database; it is only consulted for
-  # modules missing from go.sum. Where it is unreachable (sandboxes, some corporate networks), say so and
-  # rely on go.sum instead of failing half way through a download.
-  local sumdb
-  sumdb="$(go env GOSUMDB)"
-  if [ "$sumdb" != off ] && command -v curl >/dev/null; then
-    # GOSUMDB is "name[+key] [url]"; the URL defaults to https://<name>.
-    local url="${sumdb#* }"
-    [ "$url" != "$sumdb" ] || url="https://${sumdb%%+*}"
-    if ! curl -fsS -m 5 -o /dev/null "$url/latest" 2>/dev/null; then
-      log "checksum database $url unreachable: GOSUMDB=off (hashes are still verified against the committed go.sum files)"
-      export GOSUMDB=off
-    fi
-  fi
-  local proxy
-  proxy="$(go env GOPROXY)"
-  [ "$proxy" != off ] || log "GOPROXY=off: building only from the local module cache"
-  # The user's GOFLAGS (e.g. -mod=vendor) must not change what is built.
-  export GOFLAGS="-mod=readonly -buildvcs=false"
-}
 
 build_dir() { # dir version names...
   local dir="$1" version="$2"
