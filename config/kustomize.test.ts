@@ -183,6 +183,27 @@ describe("config/default-without-prometheus", () => {
   });
 });
 
+describe("config/overlays/kube-prometheus-stack", () => {
+  const objs = render("config/overlays/kube-prometheus-stack");
+  const release = { release: "kube-prometheus-stack" };
+
+  it("labels the operator's ServiceMonitor and the PrometheusRule for the release's selectors", () => {
+    expect(one(objs, "ServiceMonitor", "greeter-operator").metadata.labels).toMatchObject(release);
+    expect(one(objs, "PrometheusRule").metadata.labels).toMatchObject(release);
+  });
+
+  it("is config/default with only that label added", () => {
+    const withoutRelease = (o: Obj): Obj => {
+      if (o.apiVersion !== "monitoring.coreos.com/v1") return o;
+      const { release: _, ...labels } = o.metadata.labels;
+      return { ...o, metadata: { ...o.metadata, labels } };
+    };
+    expect(objs.map(withoutRelease)).toEqual(render("config/default"));
+    const labelled = objs.filter((o) => o.metadata.labels?.release !== undefined).map((o) => o.kind);
+    expect(labelled.sort()).toEqual(["PrometheusRule", "ServiceMonitor"]);
+  });
+});
+
 describe("config/samples", () => {
   const dir = join(root, "config", "samples");
   const files = readdirSync(dir);
