@@ -232,6 +232,13 @@ mkdir -p "$node/kind/bin" "$node/etc/containerd" "$node/etc/kubernetes/manifests
 install -m 0755 "$files"/kind/bin/* "$node/kind/bin/"
 install -m 0644 "$files/etc/crictl.yaml" "$node/etc/"
 install -m 0644 "$files"/etc/containerd/* "$node/etc/containerd/"
+# Lowering an oom_score_adj needs CAP_SYS_RESOURCE, which the hosts this image is built for may not grant
+# (hack/docker/runc-bounded): kubelet asks -998 for every sandbox, and runc init then fails with "failed to
+# update /proc/self/oom_score_adj: Permission denied". containerd's rootless setting clamps each container's
+# score to containerd's own instead; the pods then only lose their place in the OOM killer's order.
+grep -q '^  restrict_oom_score_adj = false$' "$node/etc/containerd/config.toml" ||
+  die "kind's containerd config no longer has 'restrict_oom_score_adj = false'"
+sed -i 's/^  restrict_oom_score_adj = false$/  restrict_oom_score_adj = true/' "$node/etc/containerd/config.toml"
 install -m 0644 "$files"/etc/default/* "$node/etc/default/"
 install -m 0644 "$files"/etc/sysctl.d/* "$node/etc/sysctl.d/"
 mkdir -p "$node/etc/systemd/system/kubelet.service.d"
@@ -288,8 +295,8 @@ for _ in $(seq 1 50); do
 done
 [ -S "$state/containerd.sock" ] || { tail -n 30 "$work/containerd.log" >&2; die "containerd for the import did not start"; }
 "$ctr" --address "$state/containerd.sock" --namespace=k8s.io images import \
-  --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests "$work/images.tar" >&2 ||
-  { tail -n 30 "$work/containerd.log" >&2; die "ctr images import failed"; }
+  --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests "$work/images.tar" >"$work/import.log" 2>&1 ||
+  { tail -n 30 "$work/import.log" "$work/containerd.log" >&2; die "ctr images import failed"; }
 kill "$containerd_pid"
 wait "$containerd_pid" 2>/dev/null || true
 containerd_pid=""
@@ -302,6 +309,7 @@ tar -C "$node" --numeric-owner -c . |
 image_ids+=("$tag-rootfs")
 # STOPSIGNAL is not a change `docker import` takes; a build of one instruction on the imported tree is.
 printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\nLABEL org.greeter-operator.stand-in=true org.greeter-operator.stand-in.for=kindest/node:%s\n' \
-  "$tag-rootfs" "$k8s_version" | DOCKER_BUILDKIT=0 docker build -q -t "$tag" - >/dev/null
+  "$tag-rootfs" "$k8s_version" | DOCKER_BUILDKIT=0 docker build -q -t "$tag" - >/dev/null 2>"$work/build.log" ||
+  { cat "$work/build.log" >&2; die "docker build of $tag failed"; }
 log "built $tag in $((SECONDS - total_start))s ($(docker image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MiB", $1 / 1048576}'))"
 echo "$tag"
