@@ -80,7 +80,6 @@ go_build() { # name dir version package -> path of the cached binary (built once
   local name=$1 dir=$2 version=$3 pkg=$4
   local out="$cache/$dir/$version/bin/$name"
   if [ ! -x "$out" ]; then
-    prepare_go
     # netgo as upstream's Prometheus build; without builtinassets the web UI is read from ./web/ui/static,
     # absent here, so the UI pages fail while the HTTP API (all the tests use) works.
     local tags=""
@@ -103,6 +102,7 @@ for i in "${images[@]}"; do
   IFS='|' read -r name dir version pkg path ref <<<"$i"
   key="$(cat "$here/build-images.sh" "$here/$dir/go.sum" | sha256sum | cut -c1-12)"
   labels="$(docker image inspect --format '{{index .Config.Labels "org.greeter-operator.stand-in"}} {{index .Config.Labels "org.greeter-operator.stand-in.key"}}' "$ref" 2>/dev/null || true)"
+  old_id="$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)"
   if [ "$labels" = "true $key" ]; then
     log "$ref is built (a LOCAL STAND-IN)"
     echo "$ref"
@@ -117,6 +117,8 @@ for i in "${images[@]}"; do
   log "no registry image: building a LOCAL STAND-IN $ref ($pkg $version)"
   log "=================================================================================================="
   start=$SECONDS
+  # prepare_go once per run (it probes the checksum database), in this shell: go_build runs in a subshell.
+  if [ ! -x "$cache/$dir/$version/bin/$name" ] && [ -z "${go_ready:-}" ]; then prepare_go; go_ready=1; fi
   bin="$(go_build "$name" "$dir" "$version" "$pkg")"
   tree="$work/$name"
   mkdir -p "$tree$(dirname "$path")" "$tree/tmp" "$tree/etc"
@@ -144,6 +146,8 @@ for i in "${images[@]}"; do
     --change 'LABEL org.greeter-operator.stand-in=true' --change "LABEL org.greeter-operator.stand-in.key=$key" \
     --change "LABEL org.greeter-operator.stand-in.for=$ref" "$work/$name.tar" "$ref" >/dev/null
   rm -rf "$tree" "$work/$name.tar"
+  # The stand-in this one replaces (an older recipe) would stay behind untagged.
+  if [ -n "$labels" ]; then docker rmi "$old_id" >/dev/null 2>&1 || true; fi
   log "built LOCAL STAND-IN $ref in $((SECONDS - start))s ($(docker image inspect --format '{{.Size}}' "$ref" | awk '{printf "%.0f MiB", $1 / 1048576}'))"
   echo "$ref"
 done
