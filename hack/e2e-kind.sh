@@ -40,6 +40,7 @@ sysctl_record="$workdir/host-sysctls.$cluster"
 kind_config="${KIND_CONFIG:-}"
 operator_ns=greeter-operator-system
 operator_deploy=deployment/greeter-operator
+crashing_image=greeter-crashing:e2e # test/e2e/real-node.test.ts
 
 say() { printf '==> e2e-kind: %s\n' "$*" >&2; }
 die() {
@@ -183,6 +184,13 @@ up() {
   env -u VERSION -u IMAGE_PREFIX STAND_INS="$stand_ins" hack/images.sh
   local tags
   mapfile -t tags < <(env -u VERSION -u IMAGE_PREFIX hack/images.sh --tags)
+  # For the e2e test of a Greeter whose image crashes: the greeter image, exiting 1 at start.
+  local greeter_tag
+  greeter_tag="$(printf '%s\n' "${tags[@]}" | grep -m1 '^greeter:')"
+  printf 'FROM %s\nCMD ["-e", "console.error(\\"crashing on purpose (e2e)\\"); process.exit(1)"]\n' "$greeter_tag" |
+    DOCKER_BUILDKIT=0 docker build -q -t "$crashing_image" - >/dev/null 2>"$workdir/crashing-image.log" ||
+    { cat "$workdir/crashing-image.log" >&2; die "could not build $crashing_image"; }
+  tags+=("$crashing_image")
   say "loading ${tags[*]} into the node"
   "$kind" load docker-image --name "$cluster" "${tags[@]}"
 
