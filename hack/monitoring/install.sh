@@ -7,6 +7,8 @@
 # Waits until each Deployment is rolled out, the metrics API is served and `prometheus-operated` is ready.
 #
 # Usage: KUBECONFIG=... [KIND_CLUSTER_NAME=greeter-e2e] [KIND=kind] [MONITORING_TIMEOUT=300s] hack/monitoring/install.sh
+#        KUBECONFIG=... hack/monitoring/install.sh --uninstall   remove it all again, except the ServiceMonitor
+#                                                                and PrometheusRule CRDs hack/e2e-kind.sh installs
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -17,9 +19,10 @@ manager=greeter-monitoring
 
 log() { printf '[monitoring-install] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+mode="${1:-install}"
+case "$mode" in install | --uninstall) ;; *) echo "usage: $0 [--uninstall]" >&2; exit 2 ;; esac
 [ -n "${KUBECONFIG:-}" ] || die "set KUBECONFIG to the kind cluster's kubeconfig"
 command -v kubectl >/dev/null || die "kubectl is needed"
-command -v "$kind" >/dev/null || die "no kind CLI at '$kind' (set KIND, e.g. KIND=\$(bash hack/node-image/build.sh --kind))"
 
 # The directory of a pinned module, downloaded from the Go module proxy into the module cache if needed
 # and verified against the committed go.sum (no checksum database needed).
@@ -41,6 +44,25 @@ diagnose() {
   kubectl get events -n monitoring --sort-by=.lastTimestamp 2>/dev/null | tail -n 30 >&2 || true
   kubectl logs -n monitoring deploy/prometheus-operator --tail=30 >&2 2>/dev/null || true
 }
+
+if [ "$mode" = --uninstall ]; then
+  po="$(module_dir "$root/hack/control-plane/crds" github.com/prometheus-operator/prometheus-operator)"
+  ksm="$(module_dir "$here/kube-state-metrics" k8s.io/kube-state-metrics/v2)"
+  ms="$(module_dir "$here/metrics-server" sigs.k8s.io/metrics-server)"
+  # The APIService first: one whose Service is gone breaks API discovery, and with it namespace deletion.
+  kubectl delete --ignore-not-found -f "$ms/manifests/base/apiservice.yaml" >&2
+  kubectl delete --ignore-not-found -f "$here/manifests/" >&2
+  kubectl delete --ignore-not-found -f "$ms/manifests/base/rbac.yaml" \
+    -f "$po/example/rbac/prometheus-operator/prometheus-operator-cluster-role.yaml" \
+    -f "$po/example/rbac/prometheus/prometheus-cluster-role.yaml" -f "$ksm/examples/standard/cluster-role.yaml" >&2
+  for f in "$po"/example/prometheus-operator-crd/monitoring.coreos.com_*.yaml; do
+    case "$f" in *_servicemonitors.yaml | *_prometheusrules.yaml) continue ;; esac
+    kubectl delete --ignore-not-found -f "$f" >&2
+  done
+  log "monitoring stack removed"
+  exit 0
+fi
+command -v "$kind" >/dev/null || die "no kind CLI at '$kind' (set KIND, e.g. KIND=\$(bash hack/node-image/build.sh --kind))"
 trap 'status=$?; [ "$status" -eq 0 ] || diagnose' EXIT
 
 start=$SECONDS
