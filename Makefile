@@ -10,8 +10,12 @@ help: ## Show this help
 
 ##@ Main
 .PHONY: dev
-dev: deps ## Run the operator against $KUBECONFIG, or a local control plane with a sample Greeter when none is set
+dev: deps ## With no $KUBECONFIG: a kind cluster with real pods, the operator and a sample Greeter (Docker needed; else a local control plane). With one: the operator against it
 	@$(NODE_PATH_EXPORT); node hack/dev.ts
+
+.PHONY: dev-local
+dev-local: deps ## Like dev, on the local control plane (kwok nodes, no containers; fast) even where Docker works
+	@$(NODE_PATH_EXPORT); DEV_CLUSTER=local node hack/dev.ts
 
 .PHONY: test
 test: deps prereqs ## Run every check and test (installs what it needs: Node, packages, Prometheus, control plane, Docker)
@@ -47,7 +51,7 @@ bench: deps ## Benchmark the greeter against bare node:http and plain Express
 	@$(NODE_PATH_EXPORT); npm run bench
 
 .PHONY: e2e-kind
-e2e-kind: deps ## End to end on a kind cluster (needs kind and a Docker that can pull images; not part of `make test`)
+e2e-kind: deps ## End to end on a kind cluster (also run by `make test`; builds a stand-in node image where none can be pulled)
 	@$(NODE_PATH_EXPORT); bash hack/e2e-kind.sh
 
 .PHONY: operator

@@ -1,8 +1,11 @@
 // `make dev` / `npm run dev`: the operator against a cluster, with a sample Greeter.
 // - KUBECONFIG set (or ~/.kube/config present): that cluster; the Greeter CRD is applied, samples are not.
-// - otherwise: a local control plane (built from source the first time), the CRDs, the sample Greeters.
-// Then `node operator/main.ts` runs in the foreground; Ctrl-C stops it and the local control plane.
-// `--watch` restarts the operator when its files change.
+// - otherwise, where Docker answers: a kind cluster with real pods, the operator deployed in it, the sample
+//   Greeter, and a command that reaches it through its Service (hack/dev-kind.ts).
+// - otherwise, or with DEV_CLUSTER=local (`make dev-local`): a local control plane (built from source the
+//   first time, kwok nodes: no container runs), the CRDs, the sample Greeters.
+// With a local control plane or your cluster, `node operator/main.ts` runs in the foreground; Ctrl-C stops
+// it and the local control plane. `--watch` restarts the operator when its files change.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -10,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ControlPlane } from "../test/cluster/control-plane.ts";
 import { repoRoot } from "../test/cluster/paths.ts";
+import { dockerAnswers, kindDev } from "./dev-kind.ts";
 
 const run = promisify(execFile);
 const say = (msg: string) => process.stderr.write(`\x1b[1m[dev]\x1b[0m ${msg}\n`);
@@ -62,7 +66,15 @@ async function main(): Promise<void> {
       say("applying the Greeter CRD (crds/)");
       process.stderr.write(await kubectl(kubeconfig, ["apply", "--server-side", "-k", crdsDir]));
     }
+  } else if (process.env.DEV_CLUSTER !== "local" && (await dockerAnswers())) {
+    await kindDev();
+    return;
   } else {
+    if (process.env.DEV_CLUSTER !== "local")
+      say(
+        "Docker does not answer here, so no kind cluster: falling back to the local control plane, whose kwok " +
+          "nodes run no containers (start Docker, e.g. bash hack/prereqs.d/40-docker.sh, for real pods)",
+      );
     say("no KUBECONFIG and no ~/.kube/config: starting a local control plane (etcd, kube-apiserver, ");
     say(
       "kube-controller-manager, kube-scheduler, kwok); the first run builds them from source, many minutes",

@@ -152,6 +152,17 @@ ensure_network() {
     --label io.x-k8s.kind.network="$KIND_EXPERIMENTAL_DOCKER_NETWORK" "$KIND_EXPERIMENTAL_DOCKER_NETWORK" >/dev/null
 }
 
+# `kubectl wait --for=condition=Established` fails, instead of waiting, on a CRD that has no conditions yet.
+wait_established() {
+  local crd deadline=$((SECONDS + 60))
+  for crd in "$@"; do
+    until [ "$(kubectl get crd "$crd" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]; do
+      [ "$SECONDS" -lt "$deadline" ] || die "CRD $crd is not Established after 60 s"
+      sleep 0.5
+    done
+  done
+}
+
 up() {
   preflight
   mkdir -p "$workdir"
@@ -199,12 +210,11 @@ up() {
   local crd_args=()
   while read -r f; do crd_args+=(-f "$f"); done < <(node test/e2e/upstream-crds.ts)
   kubectl apply --server-side --field-manager=e2e-kind "${crd_args[@]}"
-  kubectl wait --for=condition=Established --timeout=60s \
-    crd/servicemonitors.monitoring.coreos.com crd/prometheusrules.monitoring.coreos.com
+  wait_established servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com
 
   say "kubectl apply -k config/default"
   kubectl apply --server-side --field-manager=e2e-kind -k config/default
-  kubectl wait --for=condition=Established --timeout=60s crd/greeters.greeter.operator.dev
+  wait_established greeters.greeter.operator.dev
   # The tag stays 0.1.0 while the image under it changes: running pods keep the old one unless replaced.
   [ "$reused" = 0 ] || kubectl -n "$operator_ns" rollout restart "$operator_deploy"
   say "waiting for the operator rollout"

@@ -239,6 +239,19 @@ install -m 0644 "$files"/etc/containerd/* "$node/etc/containerd/"
 grep -q '^  restrict_oom_score_adj = false$' "$node/etc/containerd/config.toml" ||
   die "kind's containerd config no longer has 'restrict_oom_score_adj = false'"
 sed -i 's/^  restrict_oom_score_adj = false$/  restrict_oom_score_adj = true/' "$node/etc/containerd/config.toml"
+# Nothing in this node may reach a registry: every image it runs is preloaded or `kind load`ed. Every
+# registry's host is replaced by a closed port on the node's loopback, so a pull (a typo, a missing image)
+# fails at once with "connection refused" and no name is looked up.
+cat >>"$node/etc/containerd/config.toml" <<'EOF_TOML'
+
+[plugins."io.containerd.grpc.v1.cri".registry]
+  config_path = "/etc/containerd/certs.d"
+EOF_TOML
+mkdir -p "$node/etc/containerd/certs.d/_default"
+cat >"$node/etc/containerd/certs.d/_default/hosts.toml" <<'EOF_TOML'
+# greeter-operator's stand-in node: no registry (hack/node-image/build.sh).
+server = "http://127.0.0.1:1"
+EOF_TOML
 install -m 0644 "$files"/etc/default/* "$node/etc/default/"
 install -m 0644 "$files"/etc/sysctl.d/* "$node/etc/sysctl.d/"
 mkdir -p "$node/etc/systemd/system/kubelet.service.d"
@@ -311,5 +324,8 @@ image_ids+=("$tag-rootfs")
 printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\nLABEL org.greeter-operator.stand-in=true org.greeter-operator.stand-in.for=kindest/node:%s\n' \
   "$tag-rootfs" "$k8s_version" | DOCKER_BUILDKIT=0 docker build -q -t "$tag" - >/dev/null 2>"$work/build.log" ||
   { cat "$work/build.log" >&2; die "docker build of $tag failed"; }
+# Stand-ins built from older sources are 0.9 GiB each: keep only this one (an image a node runs stays).
+docker image ls --format '{{.Repository}}:{{.Tag}}' "${tag%%:*}" | grep -vxF "$tag" |
+  xargs -r docker rmi >/dev/null 2>&1 || true
 log "built $tag in $((SECONDS - total_start))s ($(docker image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MiB", $1 / 1048576}'))"
 echo "$tag"

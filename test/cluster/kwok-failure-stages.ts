@@ -5,10 +5,13 @@
  * stage (a stage of weight 0 loses to any positive weight), so such Pods never become Ready. Since both keep
  * matching, the status written is the same every time (times come from the Pod's creation): a repeated
  * patch changes nothing, so it causes no new event and no loop.
+ *
+ * On a real node (USE_EXISTING_CLUSTER on kind) the pull really fails: a registry on the node's own loopback
+ * port 1 refuses the connection at once, so no name is looked up and nothing leaves the node.
  */
 export const FAILING_IMAGES = {
-  imagePull: "failing.invalid/image-pull-backoff:1",
-  crashLoop: "failing.invalid/crash-loop-backoff:1",
+  imagePull: "127.0.0.1:1/image-pull-backoff:1",
+  crashLoop: "127.0.0.1:1/crash-loop-backoff:1",
 } as const;
 
 function failureStage(name: string, image: string, phase: string, containerStatus: string): string {

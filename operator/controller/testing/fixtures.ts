@@ -16,7 +16,8 @@ export const UID = "0b7a1c2e-0000-4000-8000-000000000001";
 export const EVERY_FIELD: GreeterSpecInput = {
   replicas: 2,
   greeting: "Hej, {name}",
-  image: "registry.example/greeter:9",
+  // A registry on the node's loopback: where a real kubelet tries the pull, nothing leaves the node.
+  image: "127.0.0.1:1/greeter:9",
   resources: { requests: { cpu: "0.1", memory: "1024Mi" }, limits: { cpu: 1, memory: "2Gi" } },
   service: { type: "NodePort", port: 8081 },
   monitoring: { interval: "15s", labels: { release: "kube-prometheus-stack" } },
