@@ -16,7 +16,7 @@
 # Env:   KIND_CLUSTER_NAME (default greeter-e2e), KEEP_CLUSTER=1 keeps the cluster after `run`,
 #        STAND_INS (passed to hack/images.sh; default never with the pulled node image, empty with the
 #        stand-in), KIND_NODE_IMAGE, KIND_CONFIG (a kind cluster config for KIND_NODE_IMAGE),
-#        E2E_KIND_WORKDIR (kubeconfig, logs, recorded sysctls; default .tmp/e2e-kind),
+#        E2E_KIND_WORKDIR (kubeconfig, logs; default .tmp/e2e-kind),
 #        E2E_REPORT_DIR (vitest JSON reports, default $E2E_KIND_WORKDIR/reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +36,8 @@ network_subnet="${KIND_NETWORK_SUBNET:-172.29.0.0/24}"
 # Host-wide sysctls kubelet sets at start (pkg/kubelet/cm/container_manager_linux.go); a privileged node
 # shares them with the host. Recorded before the cluster is created, restored after it is deleted.
 host_sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops)
-sysctl_record="$workdir/host-sysctls.$cluster"
+# Kept outside the checkout, so a fresh clone still finds what an earlier run's cluster changed.
+sysctl_record="${GREETER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/greeter-operator}/kind/host-sysctls.$cluster"
 kind_config="${KIND_CONFIG:-}"
 operator_ns=greeter-operator-system
 operator_deploy=deployment/greeter-operator
@@ -122,10 +123,16 @@ node_deps() {
 }
 
 cluster_exists() { "$kind" get clusters 2>/dev/null | grep -qx "$cluster"; }
+cluster_answers() {
+  [ "$(docker inspect --format '{{.State.Running}}' "$cluster-control-plane" 2>/dev/null)" = true ] &&
+    "$kind" get kubeconfig --name "$cluster" >"$kubeconfig.probe" 2>/dev/null &&
+    KUBECONFIG="$kubeconfig.probe" kubectl get --raw /readyz --request-timeout=10s >/dev/null 2>&1
+}
 
 record_host_sysctls() {
   [ ! -s "$sysctl_record" ] || return 0 # the values from before the first cluster, not a cluster's
   local k
+  mkdir -p "$(dirname "$sysctl_record")"
   for k in "${host_sysctls[@]}"; do printf '%s=%s\n' "$k" "$(sysctl -n "$k")"; done >"$sysctl_record.tmp"
   mv -f "$sysctl_record.tmp" "$sysctl_record"
 }
@@ -167,6 +174,11 @@ up() {
   preflight
   mkdir -p "$workdir"
   local reused=0
+  # A cluster left from before a Docker restart (or a reboot) has a stopped node: make a new one.
+  if cluster_exists && ! cluster_answers; then
+    say "kind cluster $cluster exists but does not answer (its node stopped?): deleting it to start afresh"
+    down
+  fi
   if cluster_exists; then
     say "reusing kind cluster $cluster"
     "$kind" get kubeconfig --name "$cluster" >"$kubeconfig"
@@ -267,13 +279,18 @@ down() {
     docker network rm "$KIND_EXPERIMENTAL_DOCKER_NETWORK" >/dev/null
   fi
   restore_host_sysctls
-  rm -f "$kubeconfig"
+  rm -f "$kubeconfig" "$kubeconfig.probe"
 }
 
 keep() { [ "${KEEP_CLUSTER:-}" = 1 ] || [ "${KEEP_CLUSTER:-}" = true ]; }
 
 run() {
   preflight
+  # A run starts from a new cluster: one left by an earlier run may hold another build of everything.
+  if cluster_exists; then
+    say "deleting the kind cluster $cluster left from an earlier run"
+    down
+  fi
   # From here on the cluster is ours to remove, whatever fails.
   trap 'finish $?' EXIT
   up

@@ -84,6 +84,16 @@ describe("a Greeter on a kind node", () => {
       namespace: ns.name,
     });
     expect(rollout.code, rollout.stderr).toBe(0);
+    // The old pods keep serving for a while after the rollout reports done (preStop sleep, then the
+    // greeter's own delay), and `port-forward service/...` may pick a terminating pod: wait until they are gone.
+    await eventually(
+      "the old pods to be gone",
+      async () =>
+        (await list(ns.name, "pods", `app.kubernetes.io/instance=${NAME}`)).every(
+          (p) => !p.metadata.deletionTimestamp,
+        ),
+      READY_MS,
+    );
     // A port-forward stays with the pod it picked, and the rollout replaced them all: forward anew.
     const fresh = await portForward(ns.name, `service/${NAME}`, 80);
     try {
