@@ -5,7 +5,8 @@
 # Usage: hack/e2e-kind.sh [run|up|test|down]     (npm run test:e2e:kind = run; make test runs it too)
 #   run   up, test, then down (unless KEEP_CLUSTER=1)
 #   up    check the prerequisites, create (or reuse) the cluster, build and load both images, install the
-#         prometheus-operator CRDs, `kubectl apply -k config/default`, wait for the operator rollout
+#         monitoring stack (hack/monitoring/install.sh), `kubectl apply -k config/overlays/kube-prometheus-stack`
+#         (config/default plus the release label), wait for the operator rollout
 #   test  against the cluster `up` made: the e2e project (the deployed operator and greeters, through
 #         Services), then the integration suite with USE_EXISTING_CLUSTER=true
 #   down  delete the cluster and its Docker network, and put back the host sysctls kubelet changed
@@ -42,6 +43,7 @@ kind_config="${KIND_CONFIG:-}"
 operator_ns=greeter-operator-system
 operator_deploy=deployment/greeter-operator
 crashing_image=greeter-crashing:e2e # test/e2e/real-node.test.ts
+deploy_config=config/overlays/kube-prometheus-stack
 
 say() { printf '==> e2e-kind: %s\n' "$*" >&2; }
 die() {
@@ -224,8 +226,14 @@ up() {
   kubectl apply --server-side --field-manager=e2e-kind "${crd_args[@]}"
   wait_established servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com
 
-  say "kubectl apply -k config/default"
-  kubectl apply --server-side --field-manager=e2e-kind -k config/default
+  # The stack kube-prometheus-stack installs (prometheus-operator, Prometheus `k8s` selecting
+  # release: kube-prometheus-stack, kube-state-metrics, metrics-server), from local stand-in images.
+  say "installing the monitoring stack (hack/monitoring/install.sh)"
+  KIND="$kind" KIND_CLUSTER_NAME="$cluster" KUBECONFIG="$kubeconfig" bash hack/monitoring/install.sh
+
+  # config/default plus the release label on the operator's ServiceMonitor and PrometheusRule.
+  say "kubectl apply -k $deploy_config"
+  kubectl apply --server-side --field-manager=e2e-kind -k "$deploy_config"
   wait_established greeters.greeter.operator.dev
   # The tag stays 0.1.0 while the image under it changes: running pods keep the old one unless replaced.
   [ "$reused" = 0 ] || kubectl -n "$operator_ns" rollout restart "$operator_deploy"

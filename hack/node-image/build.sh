@@ -67,12 +67,13 @@ if [ "$mode" = --tag ]; then
   exit 0
 fi
 
+go_prepared=0
 # go_build COMPONENT VERSION BINARY PACKAGE [LDFLAGS] -> path of the cached binary (built once)
 go_build() {
   local dir=$1 version=$2 name=$3 pkg=$4 ldflags="-s -w ${5:-}"
   local out="$cache/$dir/$version/bin/$name"
   if [ ! -x "$out" ]; then
-    prepare_go
+    [ "$go_prepared" = 1 ] || prepare_go # once, in the main shell, when it builds several (see below)
     [ "$dir" != runc ] || export CGO_ENABLED=1
     local tags=""
     case "$dir" in
@@ -117,6 +118,10 @@ exec 9>"$cache/.build.lock"
 flock 9
 
 # --- binaries --------------------------------------------------------------------------------------------
+# go_build runs in a $(...) subshell: what prepare_go exports there (and its checksum-database probe) would
+# be lost and repeated for every binary.
+prepare_go
+go_prepared=1
 command -v gcc >/dev/null || die "gcc is needed for runc and pause (apt-get install gcc libc6-dev)"
 [ -e /usr/include/seccomp.h ] || die "libseccomp-dev is needed for runc's seccomp support (hack/prereqs.d/50-kind.sh installs it)"
 declare -A k8s=()
