@@ -49,7 +49,10 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
   beforeAll(async () => {
     ns = await createTestNamespace("e2e-mon");
     await must(["label", "namespace", ns.name, "pod-security.kubernetes.io/enforce=restricted"]);
-    await apply(ns.name, greeterManifest("scraped", { replicas: 2, monitoring: { labels: RELEASE, interval: "10s" } }));
+    await apply(
+      ns.name,
+      greeterManifest("scraped", { replicas: 2, monitoring: { labels: RELEASE, interval: "10s" } }),
+    );
     await apply(ns.name, greeterManifest("unlabelled", { replicas: 1 }));
     await apply(ns.name, greeterManifest("disabled", { replicas: 1, monitoring: { enabled: false } }));
     for (const g of ["scraped", "unlabelled", "disabled"]) await waitForReady(ns.name, g, READY_MS);
