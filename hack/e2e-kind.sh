@@ -107,7 +107,7 @@ preflight() {
   if [ "${#missing[@]}" -gt 0 ]; then
     printf '\ne2e-kind: cannot run, %d prerequisite(s) missing:\n' "${#missing[@]}" >&2
     printf '  - %s\n' "${missing[@]}" >&2
-    printf '\nThe rest of the tests need none of this: make test (a local control plane, no images to pull).\n\n' >&2
+    printf '\nThe other test projects need none of this: make test KIND=0 runs them without kind.\n\n' >&2
     exit 1
   fi
   find_kind

@@ -116,6 +116,11 @@ total_start=$SECONDS
 mkdir -p "$cache"
 exec 9>"$cache/.build.lock"
 flock 9
+# Another run may have built it while this one waited for the lock.
+if docker image inspect "$tag" >/dev/null 2>&1; then
+  echo "$tag"
+  exit 0
+fi
 
 # --- binaries --------------------------------------------------------------------------------------------
 # go_build runs in a $(...) subshell: what prepare_go exports there (and its checksum-database probe) would
@@ -125,7 +130,8 @@ go_prepared=1
 command -v gcc >/dev/null || die "gcc is needed for runc and pause (apt-get install gcc libc6-dev)"
 [ -e /usr/include/seccomp.h ] || die "libseccomp-dev is needed for runc's seccomp support (hack/prereqs.d/50-kind.sh installs it)"
 declare -A k8s=()
-while IFS='=' read -r name path; do k8s[$name]="$path"; done < <(bash "$root/hack/control-plane/build.sh" --node)
+k8s_paths="$(bash "$root/hack/control-plane/build.sh" --node)" || die "the Kubernetes binaries did not build"
+while IFS='=' read -r name path; do k8s[$name]="$path"; done <<<"$k8s_paths"
 containerd_ld="-X github.com/containerd/containerd/v2/version.Version=$containerd_version"
 containerd="$(go_build containerd "$containerd_version" containerd github.com/containerd/containerd/v2/cmd/containerd "$containerd_ld")"
 ctr="$(go_build containerd "$containerd_version" ctr github.com/containerd/containerd/v2/cmd/ctr "$containerd_ld")"
