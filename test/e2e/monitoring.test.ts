@@ -3,11 +3,9 @@
 // deployed through config/overlays/kube-prometheus-stack: the ServiceMonitors the operator writes lead that
 // Prometheus to scrape real greeter pods, the label decides what is scraped, and the operator's own
 // PrometheusRule is loaded. Read through the Prometheus HTTP API (port-forward to prometheus-operated).
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { createTestNamespace, eventually, type TestNamespace } from "../cluster/testing.ts";
+import { alertRules } from "../support/alert-rules.ts";
 import { apply, get, greeterManifest, must, waitForReady } from "../support/greeters.ts";
 import { clusterIP, STREAM_SCRIPT, type StreamResult, startClientPod } from "./client-pod.ts";
 import { type PortForward, portForward } from "./port-forward.ts";
@@ -136,19 +134,8 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
   });
 
   it("has loaded every alert of the operator's PrometheusRule", async () => {
-    const file = join(
-      import.meta.dirname,
-      "..",
-      "..",
-      "config",
-      "prometheus",
-      "alerts",
-      "prometheus-rule.yaml",
-    );
-    const wanted = parseAllDocuments(readFileSync(file, "utf8"))
-      .flatMap((d) => (d.toJSON()?.spec?.groups ?? []) as { rules: { alert?: string }[] }[])
-      .flatMap((g) => g.rules.map((r) => r.alert))
-      .filter((a): a is string => Boolean(a))
+    const wanted = alertRules()
+      .map((r) => r.alert)
       .sort();
     expect(wanted.length).toBeGreaterThan(5);
     const loaded = await eventually(

@@ -51,6 +51,9 @@ async function restrictedNamespace(prefix: string): Promise<TestNamespace> {
   return ns;
 }
 
+const setGreeting = (namespace: string, name: string, greeting: string) =>
+  must(["patch", "greeter", name, "--type=merge", "-p", JSON.stringify({ spec: { greeting } })], namespace);
+
 const greeterPods = async (namespace: string, name: string) =>
   (await list(namespace, "pods", `app.kubernetes.io/instance=${name}`)).filter(
     (p) => !p.metadata.deletionTimestamp,
@@ -109,17 +112,7 @@ describe("a Greeter's Service, from a pod in the cluster", () => {
       await stream.waitForLine("started");
 
       const before = new Set((await greeterPods(ns.name, name)).map((p) => p.metadata.name));
-      await must(
-        [
-          "patch",
-          "greeter",
-          name,
-          "--type=merge",
-          "-p",
-          JSON.stringify({ spec: { greeting: "Servus, {name}." } }),
-        ],
-        ns.name,
-      );
+      await setGreeting(ns.name, name, "Servus, {name}.");
       await eventually(
         "the rollout to replace every pod",
         async () => {
@@ -244,17 +237,7 @@ describe("the operator's two replicas", () => {
     expect(Date.now() - deleted).toBeLessThan(LEASE_DURATION_MS);
     expect(next).not.toBe(leader);
 
-    await must(
-      [
-        "patch",
-        "greeter",
-        name,
-        "--type=merge",
-        "-p",
-        JSON.stringify({ spec: { greeting: "After, {name}." } }),
-      ],
-      ns.name,
-    );
+    await setGreeting(ns.name, name, "After, {name}.");
     await eventually(
       "the new leader to roll the greeting out",
       async () => greetingOf(await get(ns.name, "deployment", name)) === "After, {name}.",
