@@ -57,7 +57,7 @@ export default defineConfig({
         },
       },
       // Real nodes (kind) with config/default deployed: only `npm run test:e2e:kind` (hack/e2e-kind.sh) sets
-      // E2E=1, so `npm test` never includes it. Not on these machines: they cannot pull kindest/node.
+      // E2E=1, so `npm test` never includes it; hack/run-tests.sh (make test, .ci/run) runs that script after npm test.
       ...(process.env.E2E === "1"
         ? [
             {

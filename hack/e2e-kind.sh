@@ -18,7 +18,8 @@
 #        STAND_INS (passed to hack/images.sh; default never with the pulled node image, empty with the
 #        stand-in), KIND_NODE_IMAGE, KIND_CONFIG (a kind cluster config for KIND_NODE_IMAGE),
 #        E2E_KIND_WORKDIR (kubeconfig, logs; default .tmp/e2e-kind),
-#        E2E_REPORT_DIR (vitest JSON reports, default $E2E_KIND_WORKDIR/reports).
+#        E2E_REPORT_DIR (vitest JSON reports, default $E2E_KIND_WORKDIR/reports),
+#        E2E_ARTIFACTS_DIR (what the tests record: dashboard query counts, previews; default $E2E_KIND_WORKDIR/artifacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,7 @@ cluster="${KIND_CLUSTER_NAME:-greeter-e2e}"
 workdir="${E2E_KIND_WORKDIR:-$PWD/.tmp/e2e-kind}"
 kubeconfig="$workdir/kubeconfig"
 report_dir="${E2E_REPORT_DIR:-$workdir/reports}"
+export E2E_ARTIFACTS_DIR="${E2E_ARTIFACTS_DIR:-$workdir/artifacts}"
 # The Docker network the node joins: the run's own, with a pinned range, removed by `down`.
 export KIND_EXPERIMENTAL_DOCKER_NETWORK="${KIND_EXPERIMENTAL_DOCKER_NETWORK:-$cluster}"
 network_subnet="${KIND_NETWORK_SUBNET:-172.29.0.0/24}"
@@ -260,6 +262,7 @@ run_tests() {
   kubectl -n "$operator_ns" scale "$operator_deploy" --replicas=2
   kubectl -n "$operator_ns" rollout status "$operator_deploy" --timeout=180s
   mkdir -p "$report_dir"
+  rm -rf "$E2E_ARTIFACTS_DIR" && mkdir -p "$E2E_ARTIFACTS_DIR"
   E2E=1 npx vitest run --project e2e --reporter=default --reporter=json \
     --outputFile.json="$report_dir/e2e.json" || status=1
 

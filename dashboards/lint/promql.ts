@@ -11,7 +11,14 @@ import { parser } from "@prometheus-io/lezer-promql";
 const RATE_INTERVAL_SENTINEL = "4242s";
 
 export type Matcher = { label: string; op: string; value: string };
-export type Selector = { metric: string; matchers: Matcher[]; rangeFunction?: string; range?: string };
+export type Selector = {
+  metric: string;
+  matchers: Matcher[];
+  rangeFunction?: string;
+  range?: string;
+  /** On the right of `and` / `unless`: it only chooses which series of the left side are kept. */
+  filter?: true;
+};
 
 export type Analysis = {
   parseErrors: string[];
@@ -37,6 +44,8 @@ export function analyze(expr: string): Analysis {
   const selectors: Selector[] = [];
   const rangeCalls: Analysis["rangeCalls"] = [];
   let isRatioOfRates = false;
+  const filters: Array<{ from: number; to: number }> = [];
+  const inFilter = (node: SyntaxNode) => filters.some((f) => node.from >= f.from && node.to <= f.to);
 
   tree.iterate({
     enter(ref) {
@@ -46,8 +55,12 @@ export function analyze(expr: string): Analysis {
           `syntax error at ${node.from}: ${JSON.stringify(source.slice(node.from, node.from + 20))}`,
         );
       }
-      if (ref.name === "VectorSelector")
-        selectors.push(withRangeFunction(selectorOf(node, text), node, text));
+      if (ref.name === "BinaryExpr" && (node.getChild("And") || node.getChild("Unless")) && node.lastChild)
+        filters.push({ from: node.lastChild.from, to: node.lastChild.to });
+      if (ref.name === "VectorSelector") {
+        const selector = withRangeFunction(selectorOf(node, text), node, text);
+        selectors.push(inFilter(node) ? { ...selector, filter: true } : selector);
+      }
       if (ref.name === "FunctionCall") {
         const fn = text(node.getChild("FunctionIdentifier") ?? node);
         const matrix = node.getChild("FunctionCallBody")?.getChild("MatrixSelector");

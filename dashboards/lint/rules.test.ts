@@ -2,8 +2,9 @@ import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { describe, expect, it } from "vitest";
 import { GREETER_INSTANCES_UID, greeterInstancesDashboard } from "../src/greeter-instances.ts";
 import { GREETER_OPERATOR_UID, greeterOperatorDashboard } from "../src/greeter-operator.ts";
+import { analyze } from "./promql.ts";
 import { panelsOf } from "./queries.ts";
-import { lintDashboard } from "./rules.ts";
+import { lintDashboard, unitsForQuery } from "./rules.ts";
 
 const dashboards = [
   { uid: GREETER_INSTANCES_UID, build: greeterInstancesDashboard },
@@ -138,5 +139,17 @@ describe("the dashboard rules catch", () => {
         if (variable) variable.query = "query_result(up)";
       }),
     ).toEqual(["template-label-promql"]);
+  });
+});
+
+describe("the unit a query allows", () => {
+  it("comes from the left of `and`, not from the info series that only filters it", () => {
+    const filtered = analyze(
+      'sum by (pod) (process_resident_memory_bytes{job=~"$greeter"} and on (namespace, job, pod) greeter_build_info{job=~"$greeter"})',
+    );
+    expect(unitsForQuery(filtered)).toContain("bytes");
+    expect(unitsForQuery(filtered)).not.toContain("short");
+    const summed = analyze("process_resident_memory_bytes + greeter_build_info");
+    expect(unitsForQuery(summed)).not.toContain("bytes");
   });
 });

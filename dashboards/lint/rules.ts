@@ -26,15 +26,16 @@ const STATE_UNITS = ["short", "none", "bool", "bool_yes_no"];
 export function unitsForQuery(analysis: Analysis): string[] {
   if (analysis.outerFunction === "histogram_quantile") return TIME_UNITS;
   if (analysis.isRatioOfRates) return RATIO_UNITS;
-  const rated = analysis.selectors.filter((s) => s.rangeFunction === "rate" || s.rangeFunction === "irate");
+  // The values come from the selectors that are not mere filters (`x and on (...) info_metric`).
+  const valued = analysis.selectors.filter((s) => !s.filter);
+  const rated = valued.filter((s) => s.rangeFunction === "rate" || s.rangeFunction === "irate");
   if (rated.length > 0) {
     // Seconds of CPU per second of wall time is a fraction, not a rate of events.
     if (rated.every((s) => s.metric.endsWith("_seconds_total"))) return RATIO_UNITS;
     return PER_SECOND_UNITS;
   }
-  if (analysis.selectors.some((s) => s.rangeFunction === "increase" || s.rangeFunction === "changes"))
-    return COUNT_UNITS;
-  const metrics = analysis.selectors.map((s) => s.metric);
+  if (valued.some((s) => s.rangeFunction === "increase" || s.rangeFunction === "changes")) return COUNT_UNITS;
+  const metrics = valued.map((s) => s.metric);
   if (metrics.length > 0 && metrics.every((m) => m.endsWith("_bytes"))) return BYTE_UNITS;
   if (metrics.length > 0 && metrics.every((m) => m.endsWith("_seconds"))) return TIME_UNITS;
   return STATE_UNITS;

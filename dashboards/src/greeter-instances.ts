@@ -4,7 +4,7 @@
  * operator sets to the Greeter's name) and `pod`.
  */
 import { type Dashboard, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { cpuPanel, eventLoopLagPanel, heapPanel, residentMemoryPanel } from "./process-panels.ts";
+import { cpuPanel, eventLoopLagPanel, heapPanel, ofPods, residentMemoryPanel } from "./process-panels.ts";
 import { dashboard, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
 
 export const GREETER_INSTANCES_UID = "greeter-instances";
@@ -13,6 +13,11 @@ const SEL = 'namespace=~"$namespace", job=~"$greeter", pod=~"$pod"';
 /** Kubernetes probes and Prometheus scrapes are not user traffic; latency and errors leave them out. */
 const USER_ROUTES = 'route!~"/metrics|/healthz|/readyz"';
 const PER_GREETER = "namespace, job";
+/** Every greeter pod exports it, and only greeters do ("All" is `.+`, which matches any scraped process). */
+const GREETER_PODS = `greeter_build_info{${SEL}}`;
+/** The Deployments the operator made, by the label kube-state-metrics is allowed to copy (docs/monitoring.md). */
+const GREETER_DEPLOYMENTS =
+  'kube_deployment_labels{namespace=~"$namespace", deployment=~"$greeter", label_app_kubernetes_io_managed_by="greeter-operator"}';
 
 /** `4xx` / `5xx` ratio per Greeter that reads 0, not "no data", while that class has never been served. */
 function errorRatio(statusClass: "4" | "5"): string {
@@ -130,29 +135,33 @@ export function greeterInstancesDashboard(): Dashboard {
         min: 0,
         targets: [
           query(
-            'max by (namespace, deployment) (kube_deployment_spec_replicas{namespace=~"$namespace", deployment=~"$greeter"})',
+            `max by (namespace, deployment) (kube_deployment_spec_replicas{namespace=~"$namespace", deployment=~"$greeter"} and on (namespace, deployment) ${GREETER_DEPLOYMENTS})`,
             "{{deployment}} desired",
           ),
           query(
-            'max by (namespace, deployment) (kube_deployment_status_replicas_available{namespace=~"$namespace", deployment=~"$greeter"})',
+            `max by (namespace, deployment) (kube_deployment_status_replicas_available{namespace=~"$namespace", deployment=~"$greeter"} and on (namespace, deployment) ${GREETER_DEPLOYMENTS})`,
             "{{deployment}} available",
           ),
-          query(`count by (${PER_GREETER}) (up{${SEL}} == 1)`, "{{job}} scraped and up"),
+          query(
+            `count by (${PER_GREETER}) (${ofPods(`up{${SEL}} == 1`, GREETER_PODS)})`,
+            "{{job}} scraped and up",
+          ),
         ],
       }),
     )
 
     .withRow(new RowBuilder("Pods"))
-    .withPanel(cpuPanel({ sel: SEL, width: 8 }))
-    .withPanel(residentMemoryPanel({ sel: SEL, width: 8, process: "greeter" }))
+    .withPanel(cpuPanel({ sel: SEL, of: GREETER_PODS, width: 8 }))
+    .withPanel(residentMemoryPanel({ sel: SEL, of: GREETER_PODS, width: 8, process: "greeter" }))
     .withPanel(
       eventLoopLagPanel({
         sel: SEL,
+        of: GREETER_PODS,
         width: 8,
         why: "Every request waits this long on top of its own work; above a few milliseconds the process is CPU-bound.",
       }),
     )
-    .withPanel(heapPanel({ sel: SEL, width: 12 }))
+    .withPanel(heapPanel({ sel: SEL, of: GREETER_PODS, width: 12 }))
     .withPanel(
       timeseries({
         title: "Pods by version",

@@ -5,13 +5,15 @@
  */
 import { type Dashboard, MappingType, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { PanelBuilder as StateTimelineBuilder } from "@grafana/grafana-foundation-sdk/statetimeline";
-import { cpuPanel, eventLoopLagPanel, heapPanel, residentMemoryPanel } from "./process-panels.ts";
+import { cpuPanel, eventLoopLagPanel, heapPanel, ofPods, residentMemoryPanel } from "./process-panels.ts";
 import { DATASOURCE, dashboard, labelVariable, numberPanels, query, timeseries } from "./shared.ts";
 
 export const GREETER_OPERATOR_UID = "greeter-operator";
 
 const SEL = 'namespace=~"$namespace", job=~"$job", pod=~"$pod"';
 const CTRL = `${SEL}, controller=~"$controller"`;
+/** Every operator pod, leader or standby, runs its informers and so exports this; no other process does. */
+const OPERATOR_PODS = `greeter_operator_watch_last_event_age_seconds{${SEL}}`;
 
 function quantile(q: string, histogram: string, by: string, extra = SEL): string {
   return `histogram_quantile(${q}, sum by (${by}, le) (rate(${histogram}_bucket{${extra}}[$__rate_interval])))`;
@@ -66,8 +68,8 @@ export function greeterOperatorDashboard(): Dashboard {
       labelVariable(
         "pod",
         "Pod",
-        'label_values(process_start_time_seconds{namespace=~"$namespace", job=~"$job"}, pod)',
-        "Operator pods: the leader and its standbys (standbys never reconcile, so they are listed from a process metric every pod exports).",
+        'label_values(greeter_operator_watch_last_event_age_seconds{namespace=~"$namespace", job=~"$job"}, pod)',
+        "Operator pods: the leader and its standbys (standbys never reconcile, so they are listed from the watch metric every pod exports).",
       ),
     )
     .withVariable(
@@ -272,11 +274,12 @@ export function greeterOperatorDashboard(): Dashboard {
     )
 
     .withRow(new RowBuilder("Process"))
-    .withPanel(cpuPanel({ sel: SEL, width: 8 }))
-    .withPanel(residentMemoryPanel({ sel: SEL, width: 8, process: "operator" }))
+    .withPanel(cpuPanel({ sel: SEL, of: OPERATOR_PODS, width: 8 }))
+    .withPanel(residentMemoryPanel({ sel: SEL, of: OPERATOR_PODS, width: 8, process: "operator" }))
     .withPanel(
       heapPanel({
         sel: SEL,
+        of: OPERATOR_PODS,
         width: 8,
         why: "The informer caches live here, so it scales with the number of Greeters and children.",
       }),
@@ -284,6 +287,7 @@ export function greeterOperatorDashboard(): Dashboard {
     .withPanel(
       eventLoopLagPanel({
         sel: SEL,
+        of: OPERATOR_PODS,
         width: 12,
         why: "High lag delays watch handling, lease renewal and probes.",
       }),
@@ -296,7 +300,10 @@ export function greeterOperatorDashboard(): Dashboard {
         unit: "short",
         min: 0,
         targets: [
-          query(`sum by (pod) (changes(process_start_time_seconds{${SEL}}[$__rate_interval]))`, "{{pod}}"),
+          query(
+            `sum by (pod) (${ofPods(`changes(process_start_time_seconds{${SEL}}[$__rate_interval])`, OPERATOR_PODS)})`,
+            "{{pod}}",
+          ),
         ],
       }),
     );

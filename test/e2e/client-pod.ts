@@ -170,3 +170,43 @@ await Promise.all(Array.from({ length: Number(process.env.CONCURRENCY ?? "4") },
 r.seconds = (Date.now() - start) / 1000;
 console.log(JSON.stringify(r));
 `;
+
+/**
+ * The traffic a user's clients send, in rounds until /work/stop appears (or MAX_S seconds pass): greetings in
+ * the three input forms, and the client mistakes a dashboard shows as 4xx (no name, malformed JSON, wrong
+ * media type, wrong method, unknown path). BASE_URL is the Service's root. Prints the count of each status.
+ */
+export const MIXED_TRAFFIC_SCRIPT = `
+import { existsSync } from "node:fs";
+const base = process.env.BASE_URL;
+const max = Number(process.env.MAX_S ?? "240") * 1000;
+const start = Date.now();
+const json = { "content-type": "application/json" };
+const round = [
+  ["/echo-name", { method: "POST", headers: json, body: JSON.stringify({ name: "Ada" }) }],
+  ["/echo-name", { method: "POST", headers: json, body: JSON.stringify({ name: "Zoë" }) }],
+  ["/echo-name", { method: "POST", body: new URLSearchParams({ name: "Ayşe" }) }],
+  ["/echo-name?name=Li", { method: "POST" }],
+  ["/echo-name", { method: "POST", headers: json, body: "{}" }],
+  ["/echo-name", { method: "POST", headers: json, body: "{not json" }],
+  ["/echo-name", { method: "POST", headers: { "content-type": "text/xml" }, body: "<n/>" }],
+  ["/echo-name", { method: "GET" }],
+  ["/wp-login.php", { method: "GET" }],
+];
+const statuses = {};
+let announced = false;
+while (!existsSync("/work/stop") && Date.now() - start < max) {
+  for (const [path, init] of round) {
+    try {
+      const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    } catch (e) {
+      statuses.error = (statuses.error ?? 0) + 1;
+    }
+  }
+  if (!announced) { announced = true; console.log("started"); }
+  await new Promise((f) => setTimeout(f, 50));
+}
+console.log(JSON.stringify(statuses));
+`;

@@ -8,7 +8,7 @@ import { createTestNamespace, eventually, type TestNamespace } from "../cluster/
 import { alertRules } from "../support/alert-rules.ts";
 import { apply, get, greeterManifest, must, waitForReady } from "../support/greeters.ts";
 import { clusterIP, STREAM_SCRIPT, type StreamResult, startClientPod } from "./client-pod.ts";
-import { type PortForward, portForward } from "./port-forward.ts";
+import { type ClusterPrometheus, clusterPrometheus } from "./prometheus-api.ts";
 
 const OPERATOR_NAMESPACE = "greeter-operator-system";
 const RELEASE = { release: "kube-prometheus-stack" };
@@ -17,33 +17,9 @@ const READY_MS = 180_000;
 // scrapes after the traffic, and a new ServiceMonitor first reaches Prometheus through its config reloader.
 const SCRAPE_MS = 240_000;
 
-interface Target {
-  labels: Record<string, string>;
-  health: string;
-  scrapePool: string;
-}
-interface VectorSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function promGet<T>(prom: PortForward, path: string): Promise<T> {
-  const res = await fetch(`${prom.url}${path}`);
-  const body = (await res.json()) as { status: string; data: T; error?: string };
-  if (res.status !== 200 || body.status !== "success")
-    throw new Error(`${path}: ${res.status} ${body.error ?? ""}`);
-  return body.data;
-}
-const activeTargets = async (prom: PortForward) =>
-  (await promGet<{ activeTargets: Target[] }>(prom, "/api/v1/targets?state=active")).activeTargets;
-const query = (prom: PortForward, q: string) =>
-  promGet<{ result: VectorSample[] }>(prom, `/api/v1/query?query=${encodeURIComponent(q)}`).then(
-    (d) => d.result,
-  );
-
 describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
   let ns: TestNamespace;
-  let prom: PortForward;
+  let prom: ClusterPrometheus;
   beforeAll(async () => {
     ns = await createTestNamespace("e2e-mon");
     await must(["label", "namespace", ns.name, "pod-security.kubernetes.io/enforce=restricted"]);
@@ -54,10 +30,10 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     await apply(ns.name, greeterManifest("unlabelled", { replicas: 1 }));
     await apply(ns.name, greeterManifest("disabled", { replicas: 1, monitoring: { enabled: false } }));
     for (const g of ["scraped", "unlabelled", "disabled"]) await waitForReady(ns.name, g, READY_MS);
-    prom = await portForward("monitoring", "service/prometheus-operated", 9090);
+    prom = await clusterPrometheus();
   });
   afterAll(async () => {
-    await prom?.close();
+    await prom?.stop();
     await ns?.delete();
   });
 
@@ -70,7 +46,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     const targets = await eventually(
       "both pods of greeter/scraped to be up targets",
       async () => {
-        const mine = (await activeTargets(prom)).filter(
+        const mine = (await prom.activeTargets()).filter(
           (t) => t.labels.namespace === ns.name && t.labels.service === "scraped",
         );
         return mine.length === 2 && mine.every((t) => t.health === "up") ? mine : undefined;
@@ -82,7 +58,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
       expect(t.labels.job).toBe("scraped");
       expect(t.scrapePool).toBe(`serviceMonitor/${ns.name}/scraped/0`);
     }
-    const up = await query(prom, `up{namespace="${ns.name}", service="scraped"}`);
+    const up = await prom.instant(`up{namespace="${ns.name}", service="scraped"}`);
     expect(up.map((s) => s.value[1])).toEqual(["1", "1"]);
   });
 
@@ -97,7 +73,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     const rate = await eventually(
       "a request rate for greeter/scraped",
       async () => {
-        const r = await query(prom, q);
+        const r = await prom.instant(q);
         return r.length > 0 ? r : undefined;
       },
       SCRAPE_MS,
@@ -112,7 +88,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     // By now Prometheus has loaded this namespace's ServiceMonitors (the test above saw one of them).
     expect(await get(ns.name, "servicemonitor", "unlabelled")).toBeDefined();
     expect(await get(ns.name, "servicemonitor", "disabled")).toBeUndefined();
-    const others = (await activeTargets(prom)).filter(
+    const others = (await prom.activeTargets()).filter(
       (t) => t.labels.namespace === ns.name && t.labels.service !== "scraped",
     );
     expect(others).toEqual([]);
@@ -122,8 +98,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     const up = await eventually(
       "the operator's metrics endpoints to be up",
       async () => {
-        const r = await query(
-          prom,
+        const r = await prom.instant(
           `up{namespace="${OPERATOR_NAMESPACE}", service="greeter-operator-metrics"}`,
         );
         return r.length > 0 && r.every((s) => s.value[1] === "1") ? r : undefined;
@@ -141,10 +116,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     const loaded = await eventually(
       "the PrometheusRule's alerts in /api/v1/rules",
       async () => {
-        const { groups } = await promGet<{ groups: { rules: { name: string; type: string }[] }[] }>(
-          prom,
-          "/api/v1/rules?type=alert",
-        );
+        const groups = await prom.ruleGroups();
         const names = groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
         return wanted.every((a) => names.includes(a)) ? names : undefined;
       },

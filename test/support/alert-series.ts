@@ -14,7 +14,7 @@ const render = (metric: string, matchers: Selector["matchers"]) =>
  * conditions a test does not create, such as 5xx status codes).
  */
 export async function selectorsWithoutData(
-  prom: LivePrometheus,
+  prom: Pick<LivePrometheus, "query">,
   expr: string,
   options: { exact: boolean; ignoreMetrics?: RegExp },
 ): Promise<string[]> {

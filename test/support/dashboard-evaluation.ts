@@ -2,7 +2,7 @@
  * Runs a dashboard's queries against a real Prometheus the way Grafana would: resolves each query variable
  * with label_values (earlier variables substituted into later ones), substitutes the variables and
  * $__rate_interval into every panel target, and sends each as a range query. Used by the live dashboard
- * tests; the operator's dashboard can use it as soon as a test scrapes a running operator.
+ * tests on loopback (test/system, test/integration) and on the kind cluster's Prometheus (test/e2e).
  */
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import {
@@ -39,7 +39,10 @@ export type TargetOutcome = {
 export type VariableValues = Record<string, string[]>;
 
 /** Resolves query variables in dashboard order, each selecting all the values the previous ones allow. */
-export async function resolveVariables(prom: LivePrometheus, dashboard: Dashboard): Promise<VariableValues> {
+export async function resolveVariables(
+  prom: Pick<LivePrometheus, "labelValues">,
+  dashboard: Dashboard,
+): Promise<VariableValues> {
   const values: VariableValues = {};
   for (const variable of variablesOf(dashboard)) {
     if (variable.type !== "query") continue;
@@ -52,7 +55,7 @@ export async function resolveVariables(prom: LivePrometheus, dashboard: Dashboar
 }
 
 export async function evaluateTargets(
-  prom: LivePrometheus,
+  prom: Pick<LivePrometheus, "queryRange">,
   dashboard: Dashboard,
   options: {
     values: Record<string, string | string[]>;
