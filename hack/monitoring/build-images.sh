@@ -11,7 +11,8 @@
 # Not upstream's images: no busybox, no promtool, no /etc/passwd (numeric user only), no web UI assets.
 # Binaries are cached in ${GREETER_CACHE_DIR:-~/.cache/greeter-operator}/monitoring/<component>/<version>/bin;
 # an image carries a key (hash of this script and its go.sum) so a warm run builds nothing and a changed
-# recipe rebuilds. An image of that name that is not a stand-in (a real pull) is left alone.
+# recipe rebuilds. An image of that name that is not a stand-in (a real pull) is left alone, and before a
+# stand-in is built the real image is pulled when a registry answers (MONITORING_PULL=0 skips the attempt).
 #
 # Usage: build-images.sh           build what is missing; prints the image refs on stdout, one a line
 #        build-images.sh --list    print the refs, build nothing
@@ -110,6 +111,12 @@ for i in "${images[@]}"; do
   fi
   if [ -n "$labels" ] && [ "${labels%% *}" != true ]; then
     log "$ref is present and not a stand-in: using it as it is"
+    echo "$ref"
+    continue
+  fi
+  # The real image first, where a registry answers (here `docker pull` fails at once: no DNS).
+  if [ "${MONITORING_PULL:-1}" != 0 ] && timeout 120 docker pull --quiet "$ref" >/dev/null 2>&1; then
+    log "$ref pulled from its registry: using it, no stand-in"
     echo "$ref"
     continue
   fi
