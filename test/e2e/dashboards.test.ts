@@ -50,7 +50,17 @@ describe("the dashboards on the in-cluster Prometheus", () => {
     });
     await client.waitForLine("started");
     prom = await clusterPrometheus();
-  });
+    // Earlier files' Greeters left data in the last 5 minutes; this one's must be in before anything is read:
+    // both pods scraped, its client errors in a rate, and kube-state-metrics' view of its Deployment.
+    const here = `namespace="${ns.name}"`;
+    const ready = [
+      `count(up{${here}, job="shown"} == 1) == 2`,
+      `sum(rate(http_requests_total{${here}, status_code="404"}[${RANGE.rateInterval}])) > 0`,
+      `kube_deployment_status_replicas_available{${here}, deployment="shown"} == 2`,
+    ];
+    for (const expr of ready)
+      await eventually(expr, async () => (await prom.instant(expr)).length > 0, DATA_MS);
+  }, DATA_MS * 2);
   afterAll(async () => {
     await client?.stop().catch(() => undefined);
     await prom?.stop();
