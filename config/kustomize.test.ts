@@ -237,6 +237,52 @@ describe("config/overlays/kube-prometheus-stack", () => {
   });
 });
 
+describe("config/overlays/cert-manager", () => {
+  const objs = render("config/overlays/cert-manager");
+  const base = render("config/default");
+  const manager = (list: Obj[]) =>
+    one(list, "Deployment", "greeter-operator").spec.template.spec.containers.find(
+      (c: Obj) => c.name === "manager",
+    );
+
+  it("mounts the Secret cert-manager issues where METRICS_CERT_PATH points", () => {
+    const certificate = one(objs, "Certificate", "greeter-operator-metrics");
+    const pod = one(objs, "Deployment", "greeter-operator").spec.template.spec;
+    const volume = pod.volumes.find((v: Obj) => v.secret?.secretName === certificate.spec.secretName);
+    expect(volume).toBeDefined();
+    const mount = manager(objs).volumeMounts.find((m: Obj) => m.name === volume.name);
+    expect(manager(objs).env).toContainEqual({ name: "METRICS_CERT_PATH", value: mount.mountPath });
+    expect(mount.readOnly).toBe(true);
+    expect(one(objs, "Issuer").metadata.name).toBe(certificate.spec.issuerRef.name);
+  });
+
+  it("has the ServiceMonitor verify that certificate, for a name it is issued to", () => {
+    const certificate = one(objs, "Certificate", "greeter-operator-metrics");
+    const service = one(objs, "Service", "greeter-operator-metrics");
+    expect(certificate.spec.dnsNames).toContain(`${service.metadata.name}.${NAMESPACE}.svc`);
+    const [endpoint] = one(objs, "ServiceMonitor", "greeter-operator").spec.endpoints;
+    expect(endpoint.tlsConfig).toEqual({
+      serverName: `${service.metadata.name}.${NAMESPACE}.svc`,
+      insecureSkipVerify: false,
+      ca: { secret: { name: certificate.spec.secretName, key: "ca.crt" } },
+    });
+    expect(certificate.spec.dnsNames).toContain(endpoint.tlsConfig.serverName);
+  });
+
+  it("is config/default otherwise", () => {
+    const key = (o: Obj) => `${o.kind}/${o.metadata.name}`;
+    const changed = new Set(["Deployment/greeter-operator", "ServiceMonitor/greeter-operator"]);
+    const added = objs.filter((o) => !base.some((b) => key(b) === key(o))).map(key);
+    expect(added.sort()).toEqual([
+      "Certificate/greeter-operator-metrics",
+      "Issuer/greeter-operator-selfsigned",
+    ]);
+    expect(objs.filter((o) => !changed.has(key(o)) && !added.includes(key(o)))).toEqual(
+      base.filter((o) => !changed.has(key(o))),
+    );
+  });
+});
+
 describe("config/samples", () => {
   const dir = join(root, "config", "samples");
   const files = readdirSync(dir);
