@@ -73,7 +73,7 @@ export async function startMetricsServer(
     res.writeHead(404).end();
   };
   const tls = o.tls;
-  if (!tls) return listen(address, handler);
+  if (!tls) return listen(address, handler, o.log);
   const server = createHttpsServer(tls.current, guarded(handler, o.log));
   tls.start((pair) => server.setSecureContext(pair));
   const listening = await listenOn(server, address);
@@ -121,8 +121,8 @@ function guarded(handler: Handler, log?: Logger): Handler {
   };
 }
 
-function listen(address: string, handler: Handler): Promise<Listening> {
-  return listenOn(createServer(guarded(handler)), address);
+function listen(address: string, handler: Handler, log?: Logger): Promise<Listening> {
+  return listenOn(createServer(guarded(handler, log)), address);
 }
 
 async function listenOn(server: Server | HttpsServer, address: string): Promise<Listening> {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestNamespace, eventually, kubectl, type TestNamespace } from "../cluster/testing.ts";
 import { apply, greeterManifest, list, must, waitForReady } from "../support/greeters.ts";
-import { getMetrics, serviceAccountToken } from "../support/operator-metrics.ts";
+import { getMetrics, readerBinding, serviceAccountToken } from "../support/operator-metrics.ts";
 import { parsePromText, sampleValue } from "../support/prom-text.ts";
 import { type PortForward, portForward } from "./port-forward.ts";
 
@@ -117,6 +117,10 @@ describe("the operator deployed by config/default", () => {
   let token: string;
   beforeAll(async () => {
     token = await serviceAccountToken(OPERATOR_NAMESPACE, "e2e-metrics-reader", { reader: true });
+  });
+  afterAll(async () => {
+    await kubectl(["delete", "clusterrolebinding", readerBinding(OPERATOR_NAMESPACE, "e2e-metrics-reader")]);
+    await kubectl(["delete", "serviceaccount", "e2e-metrics-reader"], { namespace: OPERATOR_NAMESPACE });
   });
 
   it("serves /metrics over HTTPS through its metrics Service, to an authorized token only", async () => {

@@ -18,7 +18,7 @@ import {
   waitForCondition,
   waitForReady,
 } from "../support/greeters.ts";
-import { serviceAccountToken } from "../support/operator-metrics.ts";
+import { readerBinding, serviceAccountToken } from "../support/operator-metrics.ts";
 import { parsePromText, sampleValue } from "../support/prom-text.ts";
 import {
   clusterIP,
@@ -89,7 +89,7 @@ describe("a Greeter's Service, from a pod in the cluster", () => {
       metrics: Record<string, { status: number; text: string }>;
       anonymous: Record<string, number>;
     }>();
-    await must(["delete", "clusterrolebinding", `${ns.name}-scraper-metrics-reader`, "--ignore-not-found"]);
+    await must(["delete", "clusterrolebinding", readerBinding(ns.name, "scraper"), "--ignore-not-found"]);
     expect(out.echo).toEqual({ status: 200, body: { message: "Grüß dich, Zoë Ødegård! 👋" } });
 
     // Both /metrics endpoints answer inside the cluster, each with what it is there to show.

@@ -6,7 +6,12 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectl, useTestNamespace } from "../cluster/testing.ts";
-import { getMetrics, scrapeWithToken, serviceAccountToken } from "../support/operator-metrics.ts";
+import {
+  getMetrics,
+  readerBinding,
+  scrapeWithToken,
+  serviceAccountToken,
+} from "../support/operator-metrics.ts";
 import { OperatorProcess } from "../support/operator-process.ts";
 import { parsePromText, type Sample } from "../support/prom-text.ts";
 
@@ -35,7 +40,7 @@ afterAll(async () => {
   await kubectl([
     "delete",
     "clusterrolebinding",
-    `${scrapers.name}-scraper-with-role-metrics-reader`,
+    readerBinding(scrapers.name, "scraper-with-role"),
     "--ignore-not-found",
   ]);
 });

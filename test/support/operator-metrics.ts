@@ -32,6 +32,9 @@ export async function scrapeWithToken(baseUrl: string, token: string | undefined
   return parsePromText(text);
 }
 
+/** The ClusterRoleBinding serviceAccountToken() makes for a reader; delete it when done. */
+export const readerBinding = (namespace: string, name: string) => `${namespace}-${name}-metrics-reader`;
+
 /**
  * A ServiceAccount `name` in `namespace`, bound (or not) to greeter-operator-metrics-reader, and a fresh token
  * of it. The ClusterRole must exist (config/default's RBAC; test/support/operator-process.ts applies it).
@@ -48,7 +51,7 @@ export async function serviceAccountToken(
     objects.push({
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
-      metadata: { name: `${namespace}-${name}-metrics-reader` },
+      metadata: { name: readerBinding(namespace, name) },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: METRICS_READER_ROLE },
       subjects: [{ kind: "ServiceAccount", name, namespace }],
     });
