@@ -77,6 +77,28 @@ describe("probe and metrics servers", () => {
     }
   });
 
+  it("answers 500 when a collector throws, instead of an unhandled rejection that would exit the operator", async () => {
+    const registry = new Registry();
+    new Counter({
+      name: "broken_total",
+      help: "x",
+      registers: [registry],
+      collect() {
+        throw new Error("collector failed");
+      },
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on("unhandledRejection", onRejection);
+    try {
+      server = await startMetricsServer("127.0.0.1:0", registry, { log: pino({ level: "silent" }) });
+      expect((await fetch(`http://127.0.0.1:${server.port}/metrics`)).status).toBe(500);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
+
   it("parses bind addresses", () => {
     expect(parseBindAddress(":8080")).toEqual({ host: undefined, port: 8080 });
     expect(parseBindAddress("0.0.0.0:1")).toEqual({ host: "0.0.0.0", port: 1 });
