@@ -76,8 +76,8 @@ describe("config/default", () => {
   it("probes /healthz and /readyz on the probe port, apart from the metrics port", () => {
     const ports = Object.fromEntries(manager.ports.map((p: Obj) => [p.name, p.containerPort]));
     expect(ports.probes).toBeDefined();
-    expect(ports.metrics).toBeDefined();
-    expect(ports.probes).not.toBe(ports.metrics);
+    expect(ports.https).toBeDefined();
+    expect(ports.probes).not.toBe(ports.https);
     expect(manager.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "probes" });
     expect(manager.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "probes" });
   });
@@ -88,21 +88,54 @@ describe("config/default", () => {
     expect(matches(pdb.spec.selector.matchLabels, pod.metadata.labels)).toBe(true);
   });
 
-  it("scrapes the operator's metrics port through a Service and a ServiceMonitor", () => {
+  it("serves metrics over HTTPS on 8443, scraped with Prometheus's own token through a Service and a ServiceMonitor", () => {
+    expect(manager.ports).toContainEqual({ name: "https", containerPort: 8443, protocol: "TCP" });
+    expect(manager.env).toContainEqual({ name: "METRICS_ADDR", value: ":8443" });
+    expect(manager.env.map((e: Obj) => e.name)).not.toContain("METRICS_SECURE");
     const service = one(objs, "Service", "greeter-operator-metrics");
     expect(matches(service.spec.selector, pod.metadata.labels)).toBe(true);
-    expect(service.spec.ports[0].targetPort).toBe("metrics");
+    expect(service.spec.ports).toEqual([{ name: "https", port: 8443, targetPort: "https", protocol: "TCP" }]);
     const monitor = one(objs, "ServiceMonitor", "greeter-operator");
     expect(matches(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
-    expect(monitor.spec.endpoints[0]).toMatchObject({ port: service.spec.ports[0].name, path: "/metrics" });
+    expect(monitor.spec.endpoints).toEqual([
+      {
+        port: "https",
+        path: "/metrics",
+        interval: "30s",
+        scheme: "https",
+        bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        tlsConfig: { insecureSkipVerify: true },
+      },
+    ]);
+  });
+
+  it("lets the operator ask the API server who scrapes it, and ships the role a scraper needs", () => {
+    const subject = { kind: "ServiceAccount", name: "greeter-operator", namespace: NAMESPACE };
+    const auth = one(objs, "ClusterRoleBinding", "greeter-operator-metrics-auth");
+    expect(auth.subjects).toEqual([subject]);
+    expect(auth.roleRef.name).toBe("greeter-operator-metrics-auth");
+    expect(one(objs, "ClusterRole", "greeter-operator-metrics-auth").rules).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+      { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+    ]);
+    expect(one(objs, "ClusterRole", "greeter-operator-metrics-reader").rules).toEqual([
+      { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+    ]);
   });
 
   it("binds the operator's ServiceAccount to its ClusterRole and to the Lease Role in its namespace", () => {
     const account = one(objs, "ServiceAccount", "greeter-operator");
     expect(pod.spec.serviceAccountName).toBe(account.metadata.name);
     const subject = { kind: "ServiceAccount", name: "greeter-operator", namespace: NAMESPACE };
-    expect(one(objs, "ClusterRoleBinding").subjects).toEqual([subject]);
-    expect(one(objs, "ClusterRoleBinding").roleRef.name).toBe("greeter-operator-manager");
+    const manager = one(objs, "ClusterRoleBinding", "greeter-operator-manager");
+    expect(manager.subjects).toEqual([subject]);
+    expect(manager.roleRef.name).toBe("greeter-operator-manager");
+    expect(
+      objs
+        .filter((o) => o.kind === "ClusterRoleBinding")
+        .map((b) => b.metadata.name)
+        .sort(),
+    ).toEqual(["greeter-operator-manager", "greeter-operator-metrics-auth"]);
     expect(one(objs, "RoleBinding").subjects).toEqual([subject]);
     expect(one(objs, "Role").rules).toEqual([
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
@@ -201,6 +234,52 @@ describe("config/overlays/kube-prometheus-stack", () => {
     expect(objs.map(withoutRelease)).toEqual(render("config/default"));
     const labelled = objs.filter((o) => o.metadata.labels?.release !== undefined).map((o) => o.kind);
     expect(labelled.sort()).toEqual(["PrometheusRule", "ServiceMonitor"]);
+  });
+});
+
+describe("config/overlays/cert-manager", () => {
+  const objs = render("config/overlays/cert-manager");
+  const base = render("config/default");
+  const manager = (list: Obj[]) =>
+    one(list, "Deployment", "greeter-operator").spec.template.spec.containers.find(
+      (c: Obj) => c.name === "manager",
+    );
+
+  it("mounts the Secret cert-manager issues where METRICS_CERT_PATH points", () => {
+    const certificate = one(objs, "Certificate", "greeter-operator-metrics");
+    const pod = one(objs, "Deployment", "greeter-operator").spec.template.spec;
+    const volume = pod.volumes.find((v: Obj) => v.secret?.secretName === certificate.spec.secretName);
+    expect(volume).toBeDefined();
+    const mount = manager(objs).volumeMounts.find((m: Obj) => m.name === volume.name);
+    expect(manager(objs).env).toContainEqual({ name: "METRICS_CERT_PATH", value: mount.mountPath });
+    expect(mount.readOnly).toBe(true);
+    expect(one(objs, "Issuer").metadata.name).toBe(certificate.spec.issuerRef.name);
+  });
+
+  it("has the ServiceMonitor verify that certificate, for a name it is issued to", () => {
+    const certificate = one(objs, "Certificate", "greeter-operator-metrics");
+    const service = one(objs, "Service", "greeter-operator-metrics");
+    expect(certificate.spec.dnsNames).toContain(`${service.metadata.name}.${NAMESPACE}.svc`);
+    const [endpoint] = one(objs, "ServiceMonitor", "greeter-operator").spec.endpoints;
+    expect(endpoint.tlsConfig).toEqual({
+      serverName: `${service.metadata.name}.${NAMESPACE}.svc`,
+      insecureSkipVerify: false,
+      ca: { secret: { name: certificate.spec.secretName, key: "ca.crt" } },
+    });
+    expect(certificate.spec.dnsNames).toContain(endpoint.tlsConfig.serverName);
+  });
+
+  it("is config/default otherwise", () => {
+    const key = (o: Obj) => `${o.kind}/${o.metadata.name}`;
+    const changed = new Set(["Deployment/greeter-operator", "ServiceMonitor/greeter-operator"]);
+    const added = objs.filter((o) => !base.some((b) => key(b) === key(o))).map(key);
+    expect(added.sort()).toEqual([
+      "Certificate/greeter-operator-metrics",
+      "Issuer/greeter-operator-selfsigned",
+    ]);
+    expect(objs.filter((o) => !changed.has(key(o)) && !added.includes(key(o)))).toEqual(
+      base.filter((o) => !changed.has(key(o))),
+    );
   });
 });
 

@@ -92,6 +92,7 @@ export async function kindDev(): Promise<void> {
       `  ${printed}`,
       `  kubectl scale greeter/${SAMPLE} --replicas=3`,
       `  kubectl edit greeter/${SAMPLE}          # change spec.greeting; the pods roll over`,
+      "  # the operator's metrics: HTTPS, to a token bound to greeter-operator-metrics-reader (docs/operator-runtime.md)",
       "",
       "After changing the operator's code: make dev again (rebuilds and rolls the images out).",
       `Delete the cluster: KIND_CLUSTER_NAME=${DEV_CLUSTER} E2E_KIND_WORKDIR=${workdir} hack/e2e-kind.sh down`,

@@ -5,7 +5,8 @@
 // - otherwise, or with DEV_CLUSTER=local (`make dev-local`): a local control plane (built from source the
 //   first time, kwok nodes: no container runs), the CRDs, the sample Greeters.
 // With a local control plane or your cluster, `node operator/main.ts` runs in the foreground; Ctrl-C stops
-// it and the local control plane. `--watch` restarts the operator when its files change.
+// it and the local control plane. `--watch` restarts the operator when its files change. Its metrics are
+// plain HTTP on localhost:8080 (--metrics-secure=false): no token to fetch for a local run.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -34,7 +35,7 @@ async function kubectl(kubeconfig: string, args: string[]): Promise<string> {
 }
 
 function startOperator(kubeconfig: string, watch: boolean): ChildProcess {
-  const args = watch ? ["--watch", operatorMain] : [operatorMain];
+  const args = [...(watch ? ["--watch"] : []), operatorMain, "--metrics-secure=false"];
   say(`starting the operator: node ${args.map((a) => a.replace(`${repoRoot}/`, "")).join(" ")}`);
   // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the operator
   // gracefully with one SIGTERM (a second signal would make it exit at once).
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
     `  export KUBECONFIG=${kubeconfig}`,
     "  kubectl get greeters",
     "  kubectl get deployments,services,servicemonitors,pods",
+    "  curl -s localhost:8080/metrics     # the operator's metrics (plain HTTP here; HTTPS + token in a cluster)",
     "",
     cp
       ? `Control-plane logs: ${join(cp.dir, "logs")}   Ctrl-C stops everything.`

@@ -5,7 +5,7 @@ const load = (env: Record<string, string> = {}, argv: string[] = []) =>
   loadConfig({ env, argv, readFile: () => undefined, hostname: () => "host-1" });
 
 describe("loadConfig", () => {
-  it("has working defaults: all namespaces, leader election off, kubebuilder's ports", () => {
+  it("has working defaults: all namespaces, leader election off, secure metrics, kubebuilder's ports", () => {
     expect(load()).toEqual({
       watchNamespaces: [],
       greeterImage: "greeter:0.1.0",
@@ -14,7 +14,8 @@ describe("loadConfig", () => {
       leaderElect: false,
       leaderElectionNamespace: "default",
       leaderElectionId: "greeter-operator",
-      metricsBindAddress: ":8080",
+      metricsBindAddress: ":8443",
+      metricsSecure: true,
       healthProbeBindAddress: ":8081",
       logLevel: "info",
       shutdownTimeoutMs: 30_000,
@@ -45,6 +46,26 @@ describe("loadConfig", () => {
       identity: "op-7c9f",
       logLevel: "debug",
     });
+  });
+
+  it("serves plain HTTP on :8080 only when asked, by flag in Go's forms or by variable", () => {
+    for (const argv of [["--metrics-secure=false"], ["--no-metrics-secure"], ["--metrics-secure=0"]]) {
+      expect(load({}, argv), argv[0]).toMatchObject({ metricsSecure: false, metricsBindAddress: ":8080" });
+    }
+    expect(load({ METRICS_SECURE: "false" })).toMatchObject({
+      metricsSecure: false,
+      metricsBindAddress: ":8080",
+    });
+    expect(load({ METRICS_SECURE: "false", METRICS_ADDR: ":9000" }).metricsBindAddress).toBe(":9000");
+    expect(load({ METRICS_SECURE: "false" }, ["--metrics-secure=true"])).toMatchObject({
+      metricsSecure: true,
+      metricsBindAddress: ":8443",
+    });
+    expect(load({}, ["--leader-elect=true"]).leaderElect).toBe(true);
+    expect(load({ METRICS_CERT_PATH: "/tmp/k8s-metrics-server/metrics-certs" }).metricsCertPath).toBe(
+      "/tmp/k8s-metrics-server/metrics-certs",
+    );
+    expect(() => load({ METRICS_SECURE: "maybe" })).toThrow(/--metrics-secure \/ METRICS_SECURE/);
   });
 
   it("takes the Lease namespace from the service account when running in a pod", () => {

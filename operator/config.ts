@@ -12,11 +12,15 @@
  * | --leader-elect                | LEADER_ELECT              | false                   |
  * | --leader-election-namespace   | LEADER_ELECTION_NAMESPACE | POD_NAMESPACE, in-cluster namespace, "default" |
  * | --leader-election-id          | LEADER_ELECTION_ID        | greeter-operator        |
- * | --metrics-bind-address        | METRICS_ADDR              | :8080                   |
+ * | --metrics-bind-address        | METRICS_ADDR              | :8443 (:8080 when not secure) |
+ * | --metrics-secure              | METRICS_SECURE            | true                    |
+ * | --metrics-cert-path           | METRICS_CERT_PATH         | "" (self-signed, in memory) |
  * | --health-probe-bind-address   | PROBE_ADDR                | :8081                   |
  * | --log-level                   | LOG_LEVEL                 | info                    |
  * | --shutdown-timeout            | SHUTDOWN_TIMEOUT          | 30s                     |
  * | (identity)                    | POD_NAME                  | hostname                |
+ *
+ * Boolean flags take `--flag`, `--no-flag` or, as Go's flag package does, `--flag=true|false`.
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -57,6 +61,15 @@ const duration = (min: number, fallback: string) =>
         if (ms < min) ctx.addIssue({ code: "custom", message: `must be at least ${min / 1000}s` });
         return ms;
       }),
+  );
+
+const boolean = (fallback: boolean) =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : v.trim().toLowerCase()) : v),
+    z
+      .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+      .transform((v) => v === true || v === "true" || v === "1")
+      .default(fallback),
   );
 
 const bindAddress = (fallback: string) =>
@@ -103,19 +116,15 @@ const schema = z.object({
       .default(2),
   ),
   resyncPeriodMs: duration(10_000, "10h"),
-  leaderElect: z.preprocess(
-    (v) => (typeof v === "string" ? (v.trim() === "" ? undefined : v.trim().toLowerCase()) : v),
-    z
-      .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
-      .transform((v) => v === true || v === "true" || v === "1")
-      .default(false),
-  ),
+  leaderElect: boolean(false),
   leaderElectionNamespace: z.string().regex(DNS_LABEL, "must be a namespace name"),
   leaderElectionId: z.preprocess(
     blank,
     z.string().regex(DNS_LABEL, "must be a DNS label (the Lease name)").default("greeter-operator"),
   ),
-  metricsBindAddress: bindAddress(":8080"),
+  metricsBindAddress: bindAddress(":8443"),
+  metricsSecure: boolean(true),
+  metricsCertPath: z.preprocess(blank, z.string().optional()),
   healthProbeBindAddress: bindAddress(":8081"),
   logLevel: z.preprocess(blank, z.enum(LOG_LEVELS).default("info")),
   shutdownTimeoutMs: duration(0, "30s"),
@@ -134,10 +143,24 @@ const flags = {
   "leader-election-namespace": { env: "LEADER_ELECTION_NAMESPACE", key: "leaderElectionNamespace" },
   "leader-election-id": { env: "LEADER_ELECTION_ID", key: "leaderElectionId" },
   "metrics-bind-address": { env: "METRICS_ADDR", key: "metricsBindAddress" },
+  "metrics-secure": { env: "METRICS_SECURE", key: "metricsSecure" },
+  "metrics-cert-path": { env: "METRICS_CERT_PATH", key: "metricsCertPath" },
   "health-probe-bind-address": { env: "PROBE_ADDR", key: "healthProbeBindAddress" },
   "log-level": { env: "LOG_LEVEL", key: "logLevel" },
   "shutdown-timeout": { env: "SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs" },
 } as const satisfies Record<string, { env: string; key: keyof z.input<typeof schema> }>;
+
+const BOOLEAN_FLAGS = new Set(["leader-elect", "metrics-secure"]);
+
+/** `--flag=false` as `--no-flag`, `--flag=true` as `--flag`: parseArgs takes no value for a boolean. */
+function normalizeBooleans(argv: string[]): string[] {
+  return argv.map((arg) => {
+    const m = /^--([a-z-]+)=(true|false|1|0)$/i.exec(arg);
+    if (!m || !BOOLEAN_FLAGS.has(m[1] as string)) return arg;
+    const on = ["true", "1"].includes((m[2] as string).toLowerCase());
+    return on ? `--${m[1]}` : `--no-${m[1]}`;
+  });
+}
 
 export interface ConfigSources {
   argv?: string[];
@@ -153,9 +176,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   let parsedArgs: Record<string, string | boolean | undefined>;
   try {
     parsedArgs = parseArgs({
-      args: sources.argv ?? process.argv.slice(2),
+      args: normalizeBooleans(sources.argv ?? process.argv.slice(2)),
       options: Object.fromEntries(
-        Object.keys(flags).map((f) => [f, { type: f === "leader-elect" ? "boolean" : "string" }]),
+        Object.keys(flags).map((f) => [f, { type: BOOLEAN_FLAGS.has(f) ? "boolean" : "string" }]),
       ) as Record<string, { type: "string" | "boolean" }>,
       allowNegative: true,
       strict: true,
@@ -177,6 +200,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     readFile(SERVICE_ACCOUNT_NAMESPACE)?.trim() ??
     "default";
   input.identity = blank(env.POD_NAME) ?? (sources.hostname ?? hostname)();
+  // Plain HTTP keeps the port it always had; HTTPS takes kubebuilder's.
+  if (
+    blank(input.metricsBindAddress) === undefined &&
+    /^(false|0)$/i.test(String(input.metricsSecure).trim())
+  )
+    input.metricsBindAddress = ":8080";
 
   const result = schema.safeParse(input);
   if (!result.success) {

@@ -4,16 +4,19 @@
  * (SHUTDOWN_TIMEOUT), releases the Lease and exits 0; a second signal exits at once.
  */
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { REPORTING_CONTROLLER } from "./api/v1alpha1/constants.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { GreeterController } from "./controller/greeter-controller.ts";
 import { type ClusterAccess, loadClusterAccess } from "./runtime/cluster-access.ts";
+import { createDelegatedAuthMetrics, DelegatedAuth } from "./runtime/delegated-auth.ts";
 import { EventRecorder } from "./runtime/event-recorder.ts";
 import { KubeClient } from "./runtime/kube-client.ts";
 import { LeaderElector, type Lease } from "./runtime/leader-election.ts";
 import { MemoryTrim } from "./runtime/memory-trim.ts";
 import { knownTypes } from "./runtime/resource.ts";
 import { ResourceClient } from "./runtime/resource-client.ts";
+import { ServingCert } from "./runtime/serving-cert.ts";
 import { startMetricsServer, startProbeServer } from "./telemetry/http-servers.ts";
 import { createLogger } from "./telemetry/logger.ts";
 import { createOperatorMetrics } from "./telemetry/metrics.ts";
@@ -80,7 +83,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 for (const informer of greeters.informers) informer.start();
 const memoryTrim = new MemoryTrim({ log });
 memoryTrim.start();
-const metricsServer = await startMetricsServer(config.metricsBindAddress, metrics.registry);
+const metricsServer = await startMetricsServer(config.metricsBindAddress, metrics.registry, {
+  log,
+  ...(config.metricsSecure ? secureMetrics() : {}),
+});
 const probeServer = await startProbeServer(
   config.healthProbeBindAddress,
   greeters.informers.map((i) => ({
@@ -93,6 +99,7 @@ log.info(
     cluster: access.server,
     namespaces: config.watchNamespaces.length ? config.watchNamespaces : "all",
     metrics: config.metricsBindAddress,
+    metricsSecure: config.metricsSecure,
     probes: config.healthProbeBindAddress,
     leaderElect: config.leaderElect,
     greeterImage: config.greeterImage,
@@ -112,6 +119,30 @@ if (config.leaderElect) {
   await elector.run((signal) => greeters.run(signal), stop.signal);
 } else {
   await greeters.run(stop.signal);
+}
+
+/** HTTPS, each request authorized by the API server (kubebuilder's default, config.ts --metrics-secure). */
+function secureMetrics() {
+  let tls: ServingCert;
+  try {
+    tls = new ServingCert({
+      certDir: config.metricsCertPath,
+      selfSigned: {
+        commonName: "greeter-operator-metrics",
+        altNames: ["localhost", hostname(), "127.0.0.1", "::1"],
+      },
+      log,
+    });
+  } catch (err) {
+    log.fatal({ err, dir: config.metricsCertPath }, "cannot load the metrics serving certificate");
+    process.exit(1);
+  }
+  log.info(
+    { source: tls.source },
+    "metrics served over HTTPS, authorized by TokenReview and SubjectAccessReview",
+  );
+  const auth = new DelegatedAuth({ client, metrics: createDelegatedAuthMetrics(metrics.registry) });
+  return { tls, auth };
 }
 
 memoryTrim.stop();

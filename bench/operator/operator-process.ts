@@ -76,6 +76,9 @@ export class OperatorProcess {
         HOME: process.env.HOME ?? "",
         KUBECONFIG: o.kubeconfig,
         LEADER_ELECT: "false",
+        // Plain HTTP: over HTTPS each of the bench's scrapes could cost a TokenReview and a
+        // SubjectAccessReview, requests the bench would then count as the operator's.
+        METRICS_SECURE: "false",
         METRICS_ADDR: `127.0.0.1:${metricsPort}`,
         PROBE_ADDR: `127.0.0.1:${probePort}`,
         POD_NAME: "greeter-operator-bench",

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { pinnedModuleDir } from "../../test/cluster/binaries.ts";
 
 // The monitoring stack's manifests name the images hack/monitoring/build-images.sh builds, at the versions
 // its go.mod files pin: a bump in one place and not the other would send the kind node to a registry.
@@ -96,5 +97,15 @@ describe("hack/monitoring/manifests", () => {
       const [subject] = binding.subjects;
       expect(one("ServiceAccount", subject.name).metadata.namespace).toBe(subject.namespace);
     }
+  });
+
+  it("let Prometheus k8s read the operator's metrics: its upstream ClusterRole may get /metrics", async () => {
+    // The operator authorizes each scrape with a SubjectAccessReview for exactly this (config/rbac).
+    const po = await pinnedModuleDir("crds", "github.com/prometheus-operator/prometheus-operator");
+    const role = parse(
+      readFileSync(join(po, "example/rbac/prometheus/prometheus-cluster-role.yaml"), "utf8"),
+    );
+    expect(role.metadata.name).toBe(one("ClusterRoleBinding", "prometheus-k8s").roleRef.name);
+    expect(role.rules).toContainEqual({ nonResourceURLs: ["/metrics"], verbs: ["get"] });
   });
 });

@@ -109,8 +109,20 @@ export async function clusterIP(namespace: string, service: string): Promise<str
   return ip;
 }
 
-/** One POST /echo-name, and the metrics of the given URLs, from inside the cluster. */
+/**
+ * One POST /echo-name, and the metrics of the given URLs, from inside the cluster. An https URL (the
+ * operator's, self-signed) is read without a certificate check, once without a token (out.anonymous) and
+ * once with METRICS_TOKEN.
+ */
 export const PROBE_SCRIPT = `
+import { request } from "node:https";
+const getHttps = (url, token) => new Promise((resolve, reject) => {
+  const headers = token ? { authorization: "Bearer " + token } : {};
+  request(url, { rejectUnauthorized: false, headers, timeout: 10000 }, (res) => {
+    let text = "";
+    res.setEncoding("utf8").on("data", (c) => (text += c)).on("end", () => resolve({ status: res.statusCode, text }));
+  }).on("error", reject).end();
+});
 const out = {};
 const echo = await fetch(process.env.ECHO_URL, {
   method: "POST",
@@ -119,7 +131,13 @@ const echo = await fetch(process.env.ECHO_URL, {
 });
 out.echo = { status: echo.status, body: await echo.json() };
 out.metrics = {};
+out.anonymous = {};
 for (const url of (process.env.METRICS_URLS ?? "").split(" ").filter(Boolean)) {
+  if (url.startsWith("https:")) {
+    out.anonymous[url] = (await getHttps(url)).status;
+    out.metrics[url] = await getHttps(url, process.env.METRICS_TOKEN);
+    continue;
+  }
   const r = await fetch(url);
   out.metrics[url] = { status: r.status, text: await r.text() };
 }

@@ -1,12 +1,14 @@
 // What only a real node shows: the images start under config/default's securityContext, the operator
 // deployed by `kubectl apply -k config/default` runs its Greeters as real pods, the greeting set in the spec
-// is what a client gets back through the Service, and both /metrics endpoints answer inside the cluster.
+// is what a client gets back through the Service, and both /metrics endpoints answer inside the cluster (the
+// operator's over HTTPS, to a token of the metrics-reader role only).
 // Runs on kind (hack/e2e-kind.sh), never on the local control plane: kwok nodes run no containers.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestNamespace, eventually, kubectl, type TestNamespace } from "../cluster/testing.ts";
 import { apply, greeterManifest, list, must, waitForReady } from "../support/greeters.ts";
+import { getMetrics, readerBinding, serviceAccountToken } from "../support/operator-metrics.ts";
 import { parsePromText, sampleValue } from "../support/prom-text.ts";
 import { type PortForward, portForward } from "./port-forward.ts";
 
@@ -104,11 +106,28 @@ describe("a Greeter on a kind node", () => {
   });
 });
 
+/** The operator's /metrics over HTTPS with a metrics reader's token. */
+async function operatorMetricsText(pf: PortForward, token: string): Promise<string> {
+  const res = await getMetrics(`${pf.url.replace("http:", "https:")}/metrics`, token);
+  expect(res.status, res.text).toBe(200);
+  return res.text;
+}
+
 describe("the operator deployed by config/default", () => {
-  it("serves /metrics through its metrics Service", async () => {
-    const pf = await portForward(OPERATOR_NAMESPACE, "service/greeter-operator-metrics", 8080);
+  let token: string;
+  beforeAll(async () => {
+    token = await serviceAccountToken(OPERATOR_NAMESPACE, "e2e-metrics-reader", { reader: true });
+  });
+  afterAll(async () => {
+    await kubectl(["delete", "clusterrolebinding", readerBinding(OPERATOR_NAMESPACE, "e2e-metrics-reader")]);
+    await kubectl(["delete", "serviceaccount", "e2e-metrics-reader"], { namespace: OPERATOR_NAMESPACE });
+  });
+
+  it("serves /metrics over HTTPS through its metrics Service, to an authorized token only", async () => {
+    const pf = await portForward(OPERATOR_NAMESPACE, "service/greeter-operator-metrics", 8443);
     try {
-      const samples = parsePromText(await metricsText(pf.url));
+      expect((await getMetrics(`${pf.url.replace("http:", "https:")}/metrics`)).status).toBe(401);
+      const samples = parsePromText(await operatorMetricsText(pf, token));
       expect(samples.some((s) => s.name === "leader_election_master_status")).toBe(true);
       expect(samples.some((s) => s.name === "process_resident_memory_bytes")).toBe(true);
     } finally {
@@ -124,9 +143,9 @@ describe("the operator deployed by config/default", () => {
     const perPod = await eventually("one leader among the operator pods", async () => {
       const found: { leader: number; reconciles: number }[] = [];
       for (const pod of pods) {
-        const pf = await portForward(OPERATOR_NAMESPACE, `pod/${pod.metadata.name}`, 8080);
+        const pf = await portForward(OPERATOR_NAMESPACE, `pod/${pod.metadata.name}`, 8443);
         try {
-          const samples = parsePromText(await metricsText(pf.url));
+          const samples = parsePromText(await operatorMetricsText(pf, token));
           const reconciles = samples
             .filter((s) => s.name === "controller_runtime_reconcile_total")
             .reduce((sum, s) => sum + s.value, 0);

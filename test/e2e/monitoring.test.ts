@@ -94,7 +94,7 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
     expect(others).toEqual([]);
   });
 
-  it("scrapes the operator itself through its ServiceMonitor", async () => {
+  it("scrapes the operator itself through its ServiceMonitor, over HTTPS with its own token", async () => {
     const up = await eventually(
       "the operator's metrics endpoints to be up",
       async () => {
@@ -104,8 +104,17 @@ describe("Prometheus k8s, fed by the operator's ServiceMonitors", () => {
         return r.length > 0 && r.every((s) => s.value[1] === "1") ? r : undefined;
       },
       SCRAPE_MS,
-    );
+    ).catch(async (err) => {
+      // A 401/403 here is the operator refusing Prometheus's token: say so.
+      const targets = (await prom.activeTargets()).filter((t) => t.labels.namespace === OPERATOR_NAMESPACE);
+      throw new Error(`${err}\n${JSON.stringify(targets.map((t) => [t.scrapeUrl, t.lastError]))}`);
+    });
     expect(up.length).toBeGreaterThanOrEqual(1);
+    const operatorTargets = (await prom.activeTargets()).filter(
+      (t) => t.labels.namespace === OPERATOR_NAMESPACE && t.labels.service === "greeter-operator-metrics",
+    );
+    expect(operatorTargets.length).toBeGreaterThanOrEqual(1);
+    for (const t of operatorTargets) expect(t.scrapeUrl).toMatch(/^https:\/\/[^/]+:8443\/metrics$/);
   });
 
   it("has loaded every alert of the operator's PrometheusRule", async () => {

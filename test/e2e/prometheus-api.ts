@@ -10,6 +10,7 @@ export interface Target {
   labels: Record<string, string>;
   health: string;
   scrapePool: string;
+  scrapeUrl: string;
   lastError?: string;
 }
 export interface VectorSample {

@@ -18,6 +18,7 @@ import {
   waitForCondition,
   waitForReady,
 } from "../support/greeters.ts";
+import { readerBinding, serviceAccountToken } from "../support/operator-metrics.ts";
 import { parsePromText, sampleValue } from "../support/prom-text.ts";
 import {
   clusterIP,
@@ -74,15 +75,21 @@ describe("a Greeter's Service, from a pod in the cluster", () => {
   it("answers POST /echo-name through its ClusterIP with the configured greeting, for a non-ASCII name", async () => {
     const ip = await clusterIP(ns.name, name);
     const operatorIP = await clusterIP(OPERATOR_NAMESPACE, "greeter-operator-metrics");
+    const operatorUrl = `https://${operatorIP}:8443/metrics`;
+    // A scraper's identity: a ServiceAccount bound to greeter-operator-metrics-reader.
+    const token = await serviceAccountToken(ns.name, "scraper", { reader: true });
     const client = await startClientPod(ns.name, "probe", PROBE_SCRIPT, {
       ECHO_URL: `http://${ip}/echo-name`,
       NAME: "Zoë Ødegård",
-      METRICS_URLS: `http://${ip}/metrics http://${operatorIP}:8080/metrics`,
+      METRICS_URLS: `http://${ip}/metrics ${operatorUrl}`,
+      METRICS_TOKEN: token,
     });
     const out = await client.result<{
       echo: { status: number; body: unknown };
       metrics: Record<string, { status: number; text: string }>;
+      anonymous: Record<string, number>;
     }>();
+    await must(["delete", "clusterrolebinding", readerBinding(ns.name, "scraper"), "--ignore-not-found"]);
     expect(out.echo).toEqual({ status: 200, body: { message: "Grüß dich, Zoë Ødegård! 👋" } });
 
     // Both /metrics endpoints answer inside the cluster, each with what it is there to show.
@@ -92,8 +99,10 @@ describe("a Greeter's Service, from a pod in the cluster", () => {
     const g = parsePromText(greeterMetrics?.text ?? "");
     expect(sampleValue(g, "greeter_build_info", { version: VERSION })).toBe(1);
     expect(g.some((s) => s.name === "process_resident_memory_bytes")).toBe(true);
-    const operatorMetrics = out.metrics[`http://${operatorIP}:8080/metrics`];
-    expect(operatorMetrics?.status).toBe(200);
+    // The operator's only over HTTPS, and only to a token that may read it.
+    expect(out.anonymous[operatorUrl]).toBe(401);
+    const operatorMetrics = out.metrics[operatorUrl];
+    expect(operatorMetrics?.status, operatorMetrics?.text).toBe(200);
     const o = parsePromText(operatorMetrics?.text ?? "");
     expect(o.some((s) => s.name === "leader_election_master_status")).toBe(true);
     // Either replica may answer: the standby has reconciled nothing, but serves its process metrics too.

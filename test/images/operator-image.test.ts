@@ -12,6 +12,7 @@ import {
   testKubeconfig,
 } from "../cluster/testing.ts";
 import { freePort } from "../support/free-port.ts";
+import { getMetrics } from "../support/operator-metrics.ts";
 import { GREETER_IMAGE, HardenedContainer, OPERATOR_IMAGE } from "./images.ts";
 
 const GROUP = "greeter.operator.dev";
@@ -40,12 +41,14 @@ describe("operator image against the local control plane", () => {
   let kubeconfig: { dir: string; file: string };
   let operator: StartedTestContainer;
   let probes: string;
+  let metrics: string;
 
   beforeAll(async () => {
     ns = await createTestNamespace("image");
     kubeconfig = readableKubeconfig();
     const [metricsPort, probePort] = [await freePort(), await freePort()];
     probes = `http://127.0.0.1:${probePort}`;
+    metrics = `https://127.0.0.1:${metricsPort}/metrics`;
     operator = await new HardenedContainer(OPERATOR_IMAGE)
       .withBindMounts([{ source: kubeconfig.file, target: KUBECONFIG_IN_CONTAINER, mode: "ro" }])
       .withEnvironment({
@@ -75,6 +78,13 @@ describe("operator image against the local control plane", () => {
       async () => (await fetch(`${probes}/readyz`)).status === 200,
       60_000,
     );
+  });
+
+  it("serves its metrics over HTTPS with a certificate made in memory, and only to an authorized token", async () => {
+    // The read-only root filesystem holds no certificate and no openssl: the pair is made at start.
+    const anonymous = await getMetrics(metrics);
+    expect(anonymous).toEqual({ status: 401, text: "Unauthorized\n" });
+    expect((await getMetrics(metrics, "not-a-token")).status).toBe(401);
   });
 
   it("reconciles a Greeter into a Deployment of the greeter image, and reports it Ready", async () => {

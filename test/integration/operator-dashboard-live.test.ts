@@ -1,9 +1,9 @@
 /**
  * The "Greeter operator" dashboard against real data: the operator (`node operator/main.ts`, with leader
  * election) runs against the local control plane while the test keeps changing a Greeter, a real Prometheus
- * on loopback scrapes the operator's metrics with the labels its ServiceMonitor gives them, and every
- * variable and panel query is sent through Prometheus's HTTP API with the variables substituted. Each must
- * return data.
+ * on loopback scrapes the operator's metrics as its ServiceMonitor does (HTTPS, the bearer token of a
+ * metrics reader) with the labels it gives them, and every variable and panel query is sent through
+ * Prometheus's HTTP API with the variables substituted. Each must return data.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -25,6 +25,7 @@ import {
 import { freePort } from "../support/free-port.ts";
 import { greeterManifest } from "../support/greeters.ts";
 import { type LivePrometheus, startLivePrometheus } from "../support/live-prometheus.ts";
+import { metricsReaderToken } from "../support/operator-process.ts";
 
 /** The labels the operator's ServiceMonitor (config/prometheus/monitor.yaml) gives its targets in-cluster. */
 const TARGET = {
@@ -61,7 +62,10 @@ describe("Greeter operator dashboard against a running operator", () => {
       },
       stdio: ["ignore", "ignore", "inherit"],
     });
-    prom = await startLivePrometheus({ targets: [{ address: `127.0.0.1:${metricsPort}`, labels: TARGET }] });
+    const bearerToken = await metricsReaderToken();
+    prom = await startLivePrometheus({
+      targets: [{ address: `127.0.0.1:${metricsPort}`, labels: TARGET, bearerToken }],
+    });
 
     const greeter = (greeting: string) => greeterManifest("hello", { replicas: 1, greeting });
     const created = await kubectl(["apply", "-f", "-"], {

@@ -16,6 +16,8 @@ export type ScrapeTarget = {
   address: string;
   /** Target labels, e.g. { job, namespace, pod } as a ServiceMonitor would set them. */
   labels: Record<string, string>;
+  /** HTTPS with this bearer token and no certificate check, as the operator's ServiceMonitor scrapes. */
+  bearerToken?: string;
 };
 
 export type PromSample = {
@@ -54,6 +56,13 @@ export async function startLivePrometheus(options: {
       scrape_interval: interval,
       scrape_timeout: interval,
       static_configs: [{ targets: [target.address], labels: target.labels }],
+      ...(target.bearerToken === undefined
+        ? {}
+        : {
+            scheme: "https",
+            authorization: { type: "Bearer", credentials: target.bearerToken },
+            tls_config: { insecure_skip_verify: true },
+          }),
     })),
   };
   writeFileSync(join(dir, "prometheus.yml"), stringify(config));
