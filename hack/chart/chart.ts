@@ -66,9 +66,19 @@ const NOTES = `The greeter operator runs in {{ .Release.Namespace }} as {{ inclu
 helm uninstall keeps the Greeter CRD and every Greeter.
 `;
 
-export function renderChart(): Map<string, string> {
+/** The rendered config/ a chart is generated from; tests pass variants of it. */
+export interface Input {
+  configDefault: Obj[];
+  configGrafana: Obj[];
+}
+export const configInput = (): Input => ({
+  configDefault: kustomize("config/default"),
+  configGrafana: kustomize("config/grafana"),
+});
+
+export function renderChart(input: Input = configInput()): Map<string, string> {
   const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
-  const all = kustomize("config/default");
+  const all = input.configDefault;
   const objs = all.filter((o) => o.kind !== "Namespace" && o.kind !== "CustomResourceDefinition");
   const deployment = objs.find((o) => o.kind === "Deployment") as Obj;
   const pod = deployment.spec.template;
@@ -80,7 +90,7 @@ export function renderChart(): Map<string, string> {
     .map((a: string) => /^--(?:metrics-secure|METRICS_SECURE)(?:=(.*))?$/.exec(a))
     .find(Boolean);
   const metricsSecure = secureFlag ? secureFlag[1] !== "false" : undefined;
-  const dashboards = kustomize("config/grafana").filter((o) => o.kind === "ConfigMap");
+  const dashboards = input.configGrafana.filter((o) => o.kind === "ConfigMap");
   const sidecar = Object.entries(dashboards[0]?.metadata.labels ?? {}).find(([k]) =>
     k.startsWith("grafana_"),
   );
