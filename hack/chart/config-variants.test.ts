@@ -24,7 +24,7 @@ function secureMetricsConfig(): ReturnType<typeof configInput> {
       port: "metrics",
       scheme: "https",
       bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
-      tlsConfig: { insecureSkipVerify: true },
+      tlsConfig: { serverName: `greeter-operator-metrics.${deployment.metadata.namespace}.svc` },
     },
   ];
   const sa = deployment.spec.template.spec.serviceAccountName;
@@ -88,12 +88,22 @@ describe("the chart of a config/ with secure metrics", () => {
         port: "metrics",
         scheme: "https",
         bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
-        tlsConfig: { insecureSkipVerify: true },
+        tlsConfig: { serverName: "greeter-operator-metrics.ops.svc" },
       },
     });
     expect(await scrape(false)).toEqual({
       args: ["--metrics-secure=false"],
       endpoint: { port: "metrics", scheme: "http" },
+    });
+  });
+
+  it("names another release's metrics Service in the TLS server name", async () => {
+    const res = await helm(["template", "other", dir, "-n", "elsewhere"]);
+    const monitor = parseAllDocuments(res.stdout)
+      .map((d) => d.toJSON() as Obj)
+      .find((o) => o.kind === "ServiceMonitor") as Obj;
+    expect(monitor.spec.endpoints[0].tlsConfig).toEqual({
+      serverName: "other-greeter-operator-metrics.elsewhere.svc",
     });
   });
 

@@ -74,10 +74,17 @@ function substitute(t: Template, ctx: Context, value: unknown, key = "", parent 
   if (typeof value === "string") {
     if (ctx.names.has(value)) return templatedName(t, value);
     if (value === ctx.namespace) return t.expr("{{ $.Release.Namespace }}");
-    // prometheus-operator names a scrape job after the Service, so alerts select job="<service name>".
-    return escapeActions(value).replace(/job="([^"]+)"/g, (m, svc: string) =>
-      ctx.services.has(svc) ? `job="${templatedName(t, svc)}"` : m,
-    );
+    // prometheus-operator names a scrape job after the Service, so alerts select job="<service name>"; a TLS
+    // client names the Service by its DNS name, <service>.<namespace>.svc.
+    return escapeActions(value)
+      .replace(/job="([^"]+)"/g, (m, svc: string) =>
+        ctx.services.has(svc) ? `job="${templatedName(t, svc)}"` : m,
+      )
+      .replace(/\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc\b/g, (m, svc: string, ns: string) =>
+        ctx.services.has(svc) && ns === ctx.namespace
+          ? `${templatedName(t, svc)}.${t.expr("{{ $.Release.Namespace }}")}.svc`
+          : m,
+      );
   }
   if (Array.isArray(value)) return value.map((v) => substitute(t, ctx, v));
   if (value && typeof value === "object") {
