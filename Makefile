@@ -38,6 +38,10 @@ lint: deps ## Biome lint and format check, and tsc --noEmit
 generate: deps ## Regenerate the CRD and the dashboards from their TypeScript sources
 	@$(NODE_PATH_EXPORT); npm run generate
 
+.PHONY: chart
+chart: ## Package the Helm chart (charts/greeter-operator, generated from config/) as greeter-operator-<version>.tgz
+	@helm="$$(hack/helm.sh)"; "$$helm" lint --strict charts/greeter-operator >/dev/null && "$$helm" package charts/greeter-operator
+
 .PHONY: images
 images: ## Build the greeter and operator container images (starts dockerd when needed; see docs/images.md)
 	@hack/images.sh

@@ -255,6 +255,9 @@ run_tests() {
   chmod 600 "$kubeconfig"
   export KUBECONFIG="$kubeconfig" USE_EXISTING_CLUSTER=true
   node_deps
+  # test/e2e/helm.test.ts installs the chart: the user's helm, or the pinned one (built once, then cached).
+  HELM="$(bash hack/helm.sh)" || die "no helm (hack/helm.sh)"
+  export HELM
   local status=0
 
   # The deployed operator must be running for these: they go through its Greeters' Services.
