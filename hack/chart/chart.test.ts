@@ -138,6 +138,7 @@ describe("charts/greeter-operator", () => {
         { name: "LEADER_ELECT", value: "false" },
         { name: "LOG_LEVEL", value: "debug" },
         { name: "WATCH_NAMESPACES", value: "team-a,team-b" },
+        { name: "METRICS_SECURE", value: "false" },
       ]),
     );
     expect(manager.resources).toEqual(values.resources);
@@ -152,10 +153,12 @@ describe("charts/greeter-operator", () => {
     expect(find("Role").map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual(
       expect.arrayContaining(["team-a/every-value-manager", "team-b/every-value-manager"]),
     );
-    expect(find("ClusterRoleBinding")).toEqual([]);
+    // TokenReviews and SubjectAccessReviews are cluster-scoped: that binding stays cluster-wide.
+    expect(find("ClusterRoleBinding").map((b) => b.metadata.name)).toEqual(["every-value-metrics-auth"]);
     expect(find("ClusterRole").map((r) => r.metadata.name)).not.toContain("every-value-manager");
 
     expect(find("ServiceMonitor")[0]?.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    expect(find("ServiceMonitor")[0]?.spec.endpoints[0]).toMatchObject({ port: "https", scheme: "http" });
     expect(find("PrometheusRule")[0]?.metadata.labels).toMatchObject({
       release: "kube-prometheus-stack",
       team: "greeters",
@@ -168,7 +171,7 @@ describe("charts/greeter-operator", () => {
       expect(c.metadata.labels).toMatchObject({ grafana_dashboard_team: "greeters" });
     const [policy] = find("NetworkPolicy") as [Obj];
     expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ port: "metrics", protocol: "TCP" }] }]);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: "https", protocol: "TCP" }] }]);
   });
 
   it("leaves out what the defaults leave out: dashboards, NetworkPolicy; and the PDB with one replica", async () => {

@@ -202,15 +202,17 @@ function serviceMonitor(t: Template, ctx: Context, sm: Obj, metricsSecure: boole
   if (metricsSecure !== undefined) {
     out.spec.endpoints = out.spec.endpoints.map((e: Obj) => {
       if (e.scheme !== "https") return e;
+      // Plain keys first: a list item cannot start with a conditional block.
       const secured: Obj = {};
+      const conditional: Obj = {};
       for (const [k, v] of Object.entries(e)) {
         if (k === "scheme")
           secured[k] = t.expr("{{ if $.Values.metrics.secure }}https{{ else }}http{{ end }}");
         else if (["tlsConfig", "authorization", "bearerTokenFile", "bearerTokenSecret"].includes(k))
-          secured[k] = t.block(literalIf(v, "$.Values.metrics.secure"));
+          conditional[k] = t.block(literalIf(v, "$.Values.metrics.secure"));
         else secured[k] = v;
       }
-      return secured;
+      return { ...secured, ...conditional };
     });
   }
   return out;
