@@ -24,6 +24,7 @@ import {
   type VariableValues,
 } from "../support/dashboard-evaluation.ts";
 import { startChildGreeter } from "../support/greeter-server.ts";
+import { sendRound } from "../support/greeter-traffic.ts";
 import { type LivePrometheus, type ScrapeTarget, startLivePrometheus } from "../support/live-prometheus.ts";
 
 const ALLOWED_EMPTY: AllowedEmpty[] = [
@@ -48,23 +49,6 @@ const GREETERS: Array<{ namespace: string; job: string; pod: string; env: Record
 ];
 
 type Greeter = Awaited<ReturnType<typeof startChildGreeter>>;
-
-/** One round of the traffic a user would send: greetings in all three input forms, and client mistakes. */
-async function sendRound(url: string): Promise<void> {
-  const json = { "content-type": "application/json" };
-  const requests: Array<[string, RequestInit]> = [
-    ["/echo-name", { method: "POST", headers: json, body: JSON.stringify({ name: "Ada" }) }],
-    ["/echo-name", { method: "POST", headers: json, body: JSON.stringify({ name: "Zoë" }) }],
-    ["/echo-name", { method: "POST", body: new URLSearchParams({ name: "Ayşe" }) }],
-    ["/echo-name?name=Li", { method: "POST" }],
-    ["/echo-name", { method: "POST", headers: json, body: "{}" }], // 400: no name
-    ["/echo-name", { method: "POST", headers: json, body: "{not json" }], // 400: malformed JSON
-    ["/echo-name", { method: "POST", headers: { "content-type": "text/xml" }, body: "<n/>" }], // 415
-    ["/echo-name", { method: "GET" }], // 405
-    ["/wp-login.php", { method: "GET" }], // 404, one route value for every unknown path
-  ];
-  await Promise.all(requests.map(([path, init]) => fetch(url + path, init).then((r) => r.arrayBuffer())));
-}
 
 describe("dashboards against a real Prometheus scraping real greeters", () => {
   let prom: LivePrometheus;
