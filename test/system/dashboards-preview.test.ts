@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Dashboard, Panel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Box } from "../../dashboards/preview/model.ts";
 import {
   type DashboardPreview,
   defaultDashboards,
@@ -30,6 +31,13 @@ const SCALE = 1;
 // slightly longer, so the charts start where the data does, as a fresh Prometheus would show them.
 const HISTORY_SECONDS = Number(process.env.DASHBOARDS_PREVIEW_HISTORY_SECONDS ?? 30);
 const RANGE_SECONDS = HISTORY_SECONDS + 10;
+
+const grow = (box: Box, by: number): Box => ({
+  x: box.x - by,
+  y: box.y - by,
+  width: box.width + 2 * by,
+  height: box.height + 2 * by,
+});
 
 type Greeter = Awaited<ReturnType<typeof startChildGreeter>>;
 
@@ -160,9 +168,9 @@ describe("dashboard previews from a real Prometheus scraping real greeters", () 
           });
           expect(panel.points, panel.title).toBeGreaterThan(0);
           expect(panel.plot, panel.title).toBeDefined();
-          expect(colourfulPixels(image, panel.plot ?? panel.box, preview.scale), panel.title).toBeGreaterThan(
-            50,
-          );
+          // Grown by a line width: a line at the scale's edge (a flat 0) is drawn centred on the edge.
+          const plot = grow(panel.plot ?? panel.box, 2);
+          expect(colourfulPixels(image, plot, preview.scale), panel.title).toBeGreaterThan(50);
         } else {
           expect(seen).toEqual({ title: panel.title, shown: "no data", message: "No data", errors: [] });
           expect(colourfulPixels(image, panel.box, preview.scale), panel.title).toBe(0);
