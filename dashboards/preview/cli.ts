@@ -41,6 +41,10 @@ const previews = await renderDashboardPreviews({
   ...(values.range ? { rangeSeconds: parseDuration(values.range) } : {}),
   ...(values.chromium ? { chromium: values.chromium } : {}),
   ...(positionals.length > 0 ? { dashboards: positionals.map((p) => resolve(p)) } : {}),
+}).catch((err: Error) => {
+  // A missing Chromium or an unreachable Prometheus is the user's to fix: the message, not a stack.
+  console.error(`dashboards:preview: ${err.message}`);
+  process.exit(1);
 });
 
 for (const preview of previews) {

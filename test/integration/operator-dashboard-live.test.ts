@@ -7,8 +7,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DASHBOARDS_DIR, renderDashboardPreviews } from "../../dashboards/preview/render.ts";
 import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.ts";
 import { createTestNamespace, kubectl, type TestNamespace, testKubeconfig } from "../cluster/testing.ts";
 import { alertRules } from "../support/alert-rules.ts";
@@ -120,6 +123,35 @@ describe("Greeter operator dashboard against a running operator", () => {
     expect(leader?.values).toEqual([{ labels: { pod: TARGET.pod }, value: 1 }]);
     const conditions = outcomes.find((o) => o.panel === "Greeters by condition")?.values ?? [];
     expect(conditions.reduce((n, v) => Math.max(n, v.value), 0)).toBe(1);
+  });
+
+  it("previews with every panel drawn, this pod's lane marked leader (DASHBOARDS_PREVIEW_OUT keeps the PNG)", {
+    timeout: 600_000,
+  }, async () => {
+    const kept = process.env.DASHBOARDS_PREVIEW_OUT;
+    // More scraped history for a picture worth keeping (docs/monitoring.md); the range starts where it does.
+    const history = Number(process.env.DASHBOARDS_PREVIEW_HISTORY_SECONDS ?? 0);
+    if (history > 0)
+      await prom.waitForData(`count_over_time(up[${history + 5}s]) >= ${history}`, (history + 60) * 1000);
+    const outDir = kept ? resolve(kept) : mkdtempSync(join(tmpdir(), "operator-preview-"));
+    try {
+      const [preview] = await renderDashboardPreviews({
+        prometheusUrl: prom.url,
+        outDir,
+        dashboards: [join(DASHBOARDS_DIR, "greeter-operator.json")],
+        rangeSeconds: history > 0 ? history + 10 : RANGE.rangeSeconds,
+        scrapeSeconds: 1,
+      });
+      const panels = preview?.panels.filter((p) => p.shown !== "row") ?? [];
+      expect(panels.length).toBeGreaterThan(15);
+      expect(panels.filter((p) => p.shown !== "chart" && p.shown !== "timeline").map((p) => p.title)).toEqual(
+        [],
+      );
+      const leader = panels.find((p) => p.title === "Leader per pod");
+      expect([leader?.shown, leader?.legend, leader?.states]).toEqual(["timeline", [TARGET.pod], ["leader"]]);
+    } finally {
+      if (!kept) rmSync(outDir, { recursive: true, force: true });
+    }
   });
 
   it("has a series for every selector of every operator alert, exactly as the alert writes it", async () => {

@@ -41,7 +41,13 @@ export function drawTimeseries(body: HTMLElement, panel: PanelModel): HTMLElemen
       },
     },
     axes: [
-      { ...axis, space: 80, values: (_u, splits, _axis, _space, step) => splits.map((t) => clock(t, step)) },
+      {
+        ...axis,
+        space: 80,
+        // A label centred on a tick at the right end would be cut off by the panel's edge: leave it out.
+        values: (u, splits, _axis, _space, step) =>
+          splits.map((t) => (u.bbox.width / uPlot.pxRatio - u.valToPos(t, "x") < 26 ? "" : clock(t, step))),
+      },
       {
         ...axis,
         space: 30,
