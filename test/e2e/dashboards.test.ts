@@ -1,10 +1,12 @@
 // Both dashboards on the in-cluster Prometheus, as Grafana would query it: every variable and every panel
 // query returns data from real pods scraped through the operator's ServiceMonitors, kube-state-metrics and
 // the operator's own metrics endpoint. No query is allowed to be empty here. The series count of each query
-// is written to $E2E_ARTIFACTS_DIR/dashboard-queries.json (the run's record of what each panel showed).
+// is written to $E2E_ARTIFACTS_DIR/dashboard-queries.json (the run's record of what each panel showed), and
+// both dashboards are previewed to $E2E_ARTIFACTS_DIR/dashboards-preview/*.png (npm run dashboards:preview).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderDashboardPreviews } from "../../dashboards/preview/render.ts";
 import { greeterInstancesDashboard } from "../../dashboards/src/greeter-instances.ts";
 import { greeterOperatorDashboard } from "../../dashboards/src/greeter-operator.ts";
 import { createTestNamespace, eventually, type TestNamespace } from "../cluster/testing.ts";
@@ -163,6 +165,22 @@ describe("the dashboards on the in-cluster Prometheus", () => {
       );
       expect(foreign).toEqual([]);
     }
+  });
+
+  it("previews both dashboards from this Prometheus, every panel drawn with data", async () => {
+    const previews = await renderDashboardPreviews({
+      prometheusUrl: prom.url,
+      outDir: join(ARTIFACTS, "dashboards-preview"),
+      rangeSeconds: RANGE.rangeSeconds,
+      scrapeSeconds: 30,
+    });
+    expect(previews.map((p) => p.title).sort()).toEqual(["Greeter instances", "Greeter operator"]);
+    const notDrawn = previews.flatMap((p) =>
+      p.panels
+        .filter((panel) => panel.shown !== "row" && panel.shown !== "chart" && panel.shown !== "timeline")
+        .map((panel) => `${p.title} / ${panel.title}: ${panel.shown} ${panel.message ?? ""}`),
+    );
+    expect(notDrawn).toEqual([]);
   });
 
   it("every selector of every alert matches series here, kube-state-metrics' included", async () => {
