@@ -4,11 +4,11 @@
  * created or updated in one namespace. It adds an env var to each container and an annotation, as sidecar
  * injectors and policy engines do, so tests can see what the operator makes of objects others shape.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createPki } from "../cluster/pki.ts";
 import { eventually, kubectl } from "../cluster/testing.ts";
 
@@ -54,16 +54,18 @@ export class MutatingWebhook {
   admitted = 0;
   readonly #server: Server;
   readonly #configName: string;
+  readonly #pkiDir: string;
 
-  private constructor(server: Server, configName: string) {
+  private constructor(server: Server, configName: string, pkiDir: string) {
     this.#server = server;
     this.#configName = configName;
+    this.#pkiDir = pkiDir;
   }
 
   /** Serves the webhook and registers it for Deployments in `namespace`; `remove` undoes both. */
   static async install(namespace: string): Promise<MutatingWebhook> {
     // createPki's serving certificate is for 127.0.0.1, which is where the API server will call.
-    const pki = await createPki(join(tmpdir(), `greeter-webhook-${namespace}`));
+    const pki = await createPki(join(await mkdtemp(join(tmpdir(), "greeter-webhook-")), "pki"));
     const [cert, key, ca] = await Promise.all([
       readFile(pki.servingCert),
       readFile(pki.servingKey),
@@ -96,7 +98,7 @@ export class MutatingWebhook {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     const configName = `greeter-test-${namespace}`;
-    hook = new MutatingWebhook(server, configName);
+    hook = new MutatingWebhook(server, configName, dirname(pki.dir));
     const config = {
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: "MutatingWebhookConfiguration",
@@ -144,5 +146,6 @@ export class MutatingWebhook {
     await kubectl(["delete", "mutatingwebhookconfiguration", this.#configName, "--ignore-not-found"]);
     this.#server.closeAllConnections();
     await new Promise((resolve) => this.#server.close(resolve));
+    await rm(this.#pkiDir, { recursive: true, force: true });
   }
 }
