@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type GreeterSpecInput, GreeterSpecSchema } from "../api/v1alpha1/greeter.ts";
-import { isSubset, needsApply, ownsUndesiredFields, valueAt } from "./compare.ts";
+import { forChildCache } from "./cache-transforms.ts";
+import { applyFingerprint, isSubset, needsApply, ownsUndesiredFields, valueAt } from "./compare.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
 import { desiredService } from "./desired/service.ts";
 import { aGreeter, asServerReturns, CTX } from "./testing/fixtures.ts";
@@ -114,5 +115,40 @@ describe("ownsUndesiredFields", () => {
     const env = d.spec?.template.spec?.containers[0]?.env;
     env?.pop();
     expect(ownsUndesiredFields(observed, d)).toBe(true);
+  });
+});
+
+describe("applyFingerprint", () => {
+  const d = deployment();
+  const answer = asServerReturns(d);
+  const ours = () => answer.metadata?.managedFields?.[0]?.fieldsV1 as Record<string, unknown>;
+
+  it("stays the same while others only add fields of their own", () => {
+    const shaped = structuredClone(answer);
+    shaped.spec?.template.spec?.containers[0]?.env?.push({ name: "INJECTED", value: "1" });
+    shaped.metadata = { ...shaped.metadata, resourceVersion: "99999", annotations: { theirs: "x" } };
+    shaped.metadata.managedFields?.push({ manager: "other", operation: "Apply", fieldsV1: { "f:x": {} } });
+    expect(applyFingerprint(d, shaped)).toBe(applyFingerprint(d, answer));
+  });
+
+  it("moves with the body, with the fields we own and with the object's uid", () => {
+    const fingerprint = applyFingerprint(d, answer);
+    expect(applyFingerprint(deployment({ replicas: 3 }), answer)).not.toBe(fingerprint);
+    const taken = structuredClone(answer);
+    const entry = taken.metadata?.managedFields?.[0];
+    if (entry) entry.fieldsV1 = { ...ours(), "f:spec": {} };
+    expect(applyFingerprint(d, taken)).not.toBe(fingerprint);
+    expect(applyFingerprint(d, { ...answer, metadata: { ...answer.metadata, uid: "new" } })).not.toBe(
+      fingerprint,
+    );
+  });
+
+  it("is the same whether managedFields were cached packed or arrived decoded", () => {
+    expect(applyFingerprint(d, forChildCache(answer))).toBe(applyFingerprint(d, answer));
+  });
+
+  it("is undefined without an object, or without an entry of ours", () => {
+    expect(applyFingerprint(d, undefined)).toBeUndefined();
+    expect(applyFingerprint(d, stripManagedFields(answer))).toBeUndefined();
   });
 });

@@ -4,11 +4,15 @@
  * as a subset of observed, with quantities compared by value ("0.5" == "500m"). Two checks catch fields the
  * operator must remove, which a subset test cannot see: fields our field manager owns (managedFields) that are
  * no longer desired, and maps/lists that only the operator writes (exactPaths), for caches that strip managedFields.
+ *
+ * What others add (a webhook's env var, another manager's toleration) can make that check say "differs" for
+ * ever, as reapplying does not take it away. applyFingerprint names one apply and what the server answered, so
+ * the caller can tell that case from drift (see SsaCache).
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../api/v1alpha1/constants.ts";
 import { quantitiesEqual } from "../api/v1alpha1/quantity.ts";
-import { fieldsTree } from "./packed-fields.ts";
+import { fieldsJson, fieldsTree } from "./packed-fields.ts";
 
 type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> =>
@@ -61,16 +65,18 @@ function hasUndesiredAt(desired: Json, observed: Json, path: string): boolean {
   return false;
 }
 
+const ourApplyEntry = (observed: KubernetesObject, manager = FIELD_MANAGER) =>
+  observed.metadata?.managedFields?.find(
+    (e) => e.manager === manager && e.operation === "Apply" && !e.subresource,
+  );
+
 /** True when our field manager's managedFields entry lists a field that desired no longer sets. */
 export function ownsUndesiredFields(
   observed: KubernetesObject,
   desired: Json,
   manager = FIELD_MANAGER,
 ): boolean {
-  const entry = observed.metadata?.managedFields?.find(
-    (e) => e.manager === manager && e.operation === "Apply" && !e.subresource,
-  );
-  const fields = fieldsTree(entry?.fieldsV1);
+  const fields = fieldsTree(ourApplyEntry(observed, manager)?.fieldsV1);
   return fields !== undefined && ownedNotIn(fields, desired);
 }
 
@@ -106,4 +112,36 @@ export function needsApply(
   if (!isSubset(desired, observed)) return true;
   if (exactPaths.some((path) => hasUndesiredAt(desired, observed, path))) return true;
   return ownsUndesiredFields(observed, desired);
+}
+
+/**
+ * A fingerprint of `desired` applied to the object `observed` as it stands: its uid, the body, and the fields
+ * our field manager owns there. Any writer that changes a value we own takes the field from us (an update
+ * takes ownership; another manager's forced apply does too), so the fingerprint moves on drift, on a new
+ * desired body and on a replaced object, and stays put while others only add fields of their own.
+ * Undefined when there is nothing to fingerprint (no object, no uid, no entry of ours).
+ */
+export function applyFingerprint(desired: KubernetesObject, observed: KubernetesObject | undefined) {
+  const uid = observed?.metadata?.uid;
+  const fields = observed && fieldsJson(ourApplyEntry(observed)?.fieldsV1);
+  if (!uid || fields === undefined) return undefined;
+  return hash53(`${uid}\n${JSON.stringify(desired)}\n${fields}`);
+}
+
+/**
+ * cyrb53 (public domain, github.com/bryc/code): a 53-bit string hash, so a remembered apply is one number however
+ * large the body, and the reconciler needs no node:crypto. A collision (odds ~2^-53) matters only for a child
+ * others shape, and would skip one apply there.
+ */
+function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

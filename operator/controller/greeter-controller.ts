@@ -53,6 +53,7 @@ import {
   statusAfterApplyFailure,
   statusNeedsWrite,
 } from "./reconcile.ts";
+import { SsaCache } from "./ssa-cache.ts";
 import { DEFAULT_STATUS_HOLD_MS, StatusHold } from "./status-hold.ts";
 
 const TYPE_GONE_RETRY_MS = 2_000;
@@ -82,6 +83,8 @@ export class GreeterController {
   readonly foreign: GreeterCaches["foreign"];
   readonly #o: GreeterControllerOptions;
   readonly #statusHold: StatusHold;
+  /** Our last applies of children that others shape (see SsaCache). */
+  readonly #ssaCache = new SsaCache();
   readonly #clients: Record<string, ResourceClient>;
   readonly #greeterClient: ResourceClient<GreeterObject>;
   /** Our own writes, per kind, until the caches show them (see RecentWrites). */
@@ -174,6 +177,7 @@ export class GreeterController {
     // Deleted: the garbage collector removes the children through their ownerReferences.
     if (!greeter) {
       this.#statusHold.forget(key);
+      this.#ssaCache.forgetGreeter(key);
       return Action.awaitChange();
     }
     const { namespace = "" } = splitKey(key);
@@ -190,7 +194,9 @@ export class GreeterController {
           signal,
         });
         // Trimmed like the cache: at thousands of new Greeters these answers are many and briefly kept.
-        this.#recentOf(kind).remember(cached[kind], forChildCache(written));
+        const answer = forChildCache(written);
+        this.#recentOf(kind).remember(cached[kind], answer);
+        this.#ssaCache.remember(key, child, answer);
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
         // The namespace itself is gone (a Greeter left behind by an interrupted namespace deletion, or a cache
@@ -223,6 +229,7 @@ export class GreeterController {
           signal,
         });
         this.#recentOf(ref.kind).forget(objectKey(ref.namespace, ref.name));
+        this.#ssaCache.forget(key, { kind: ref.kind, metadata: { name: ref.name } });
         log.info({ kind: ref.kind, name: ref.name }, "deleted");
       } catch (err) {
         // Gone already, or replaced by another object (UID precondition): nothing of ours to delete.
@@ -288,6 +295,8 @@ export class GreeterController {
       serviceMonitorCrdInstalled: crdInstalled,
       pods: this.pods.store.byIndex(PODS_BY_GREETER, objectKey(namespace, greeter.metadata.name ?? "")),
     };
+    const applied = this.#ssaCache.appliedFor(objectKey(namespace, greeter.metadata.name ?? ""));
+    if (applied) observed.applied = applied;
     return { observed, cached };
   }
 

@@ -23,3 +23,9 @@ export function fieldsTree(fieldsV1: object | undefined): Record<string, unknown
     return fieldsV1 as Record<string, unknown>;
   return undefined;
 }
+
+/** fieldsV1 as JSON text, the same whether it was cached packed or arrived decoded. */
+export function fieldsJson(fieldsV1: object | undefined): string | undefined {
+  if (fieldsV1 instanceof PackedFields) return fieldsV1.json;
+  return fieldsV1 === undefined ? undefined : JSON.stringify(fieldsV1);
+}

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { Condition, GreeterSpecInput, GreeterStatus } from "../api/v1alpha1/greeter.ts";
-import { reconcileGreeter, statusNeedsWrite } from "./reconcile.ts";
+import { appliedKey, fingerprintToRemember, reconcileGreeter, statusNeedsWrite } from "./reconcile.ts";
 import { converged } from "./testing/converged.ts";
 import {
   aGreeter,
@@ -462,5 +462,62 @@ describe("conditions set by others", () => {
     const plan = reconcileGreeter(withOther, observed, CTX);
     expect(plan.status.conditions).toContainEqual(other);
     expect(statusNeedsWrite(withOther.status, plan.status)).toBe(false);
+  });
+});
+
+describe("a Deployment that others shape (a webhook's env var, another manager's toleration)", () => {
+  const { greeter, observed, first } = converged();
+  const desired = first.apply.find((o) => o.kind === "Deployment") as V1Deployment;
+  /** The Deployment as the server answered our apply, with a webhook's env var that it attributes to us. */
+  const shaped = structuredClone(observed.deployment as V1Deployment);
+  shaped.spec?.template.spec?.containers[0]?.env?.push({ name: "INJECTED", value: "1" });
+  const ours = shaped.metadata?.managedFields?.[0]?.fieldsV1 as Record<string, Record<string, unknown>>;
+  ours["f:metadata"] = { ...ours["f:metadata"], "f:annotations": { "f:injected": {} } };
+  if (shaped.spec?.template.spec)
+    shaped.spec.template.spec.tolerations = [{ key: "theirs", operator: "Exists" }];
+
+  it("is applied again and again without a remembered apply: the no-op check cannot tell theirs from drift", () => {
+    expect(kinds(reconcileGreeter(greeter, { ...observed, deployment: shaped }, CTX))).toEqual([
+      "Deployment",
+    ]);
+  });
+
+  it("is left alone, and its Greeter stays Ready, while it is as our last apply left it", () => {
+    const applied = { [appliedKey(desired)]: fingerprintToRemember(desired, shaped) as number };
+    expect(Object.values(applied)[0]).toBeTypeOf("number");
+    const plan = reconcileGreeter(
+      greeter,
+      { ...observed, deployment: shaped, applied },
+      { ...CTX, now: LATER },
+    );
+    expect(plan.apply).toEqual([]);
+    expect(plan.events).toEqual([]);
+    expect(condition(plan, "Ready")).toMatchObject({ status: "True" });
+    expect(statusNeedsWrite(greeter.status, plan.status)).toBe(false);
+  });
+
+  it("is repaired when a field of ours drifted, which moves the field to another manager", () => {
+    const applied = { [appliedKey(desired)]: fingerprintToRemember(desired, shaped) as number };
+    const drifted = structuredClone(shaped);
+    const container = drifted.spec?.template.spec?.containers[0];
+    if (container) container.image = "someone/else";
+    const fields = drifted.metadata?.managedFields?.[0]?.fieldsV1 as Record<string, unknown>;
+    const spec = fields["f:spec"] as Record<string, Record<string, Record<string, Record<string, unknown>>>>;
+    const greeterContainer = Object.values(spec["f:template"]?.["f:spec"]?.["f:containers"] ?? {})[0];
+    delete (greeterContainer as Record<string, unknown>)["f:image"];
+    const plan = reconcileGreeter(greeter, { ...observed, deployment: drifted, applied }, CTX);
+    expect(kinds(plan)).toEqual(["Deployment"]);
+  });
+
+  it("is applied when the spec changed since", () => {
+    const applied = { [appliedKey(desired)]: fingerprintToRemember(desired, shaped) as number };
+    const changed = { ...greeter, spec: { replicas: 3 }, metadata: { ...greeter.metadata, generation: 2 } };
+    expect(kinds(reconcileGreeter(changed, { ...observed, deployment: shaped, applied }, CTX))).toEqual([
+      "Deployment",
+    ]);
+  });
+
+  it("leaves nothing to remember when the answer is what we applied", () => {
+    expect(fingerprintToRemember(desired, observed.deployment as V1Deployment)).toBeUndefined();
   });
 });

@@ -13,7 +13,7 @@ import {
   MAX_GREETER_NAME_LENGTH,
   parseGreeterSpec,
 } from "../api/v1alpha1/greeter.ts";
-import { needsApply } from "./compare.ts";
+import { applyFingerprint, needsApply } from "./compare.ts";
 import { findCondition, mergeConditions, withTransitionTime } from "./conditions.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
 import { describeController, isControlledBy } from "./desired/owner.ts";
@@ -35,21 +35,48 @@ export type {
   ServiceMonitor,
 } from "./types.ts";
 
-/** Maps and lists only the operator writes: a key removed from the spec must be removed from the child. */
-const DEPLOYMENT_EXACT_PATHS = [
-  "spec.template.spec.nodeSelector",
-  "spec.template.spec.tolerations",
-  "spec.template.spec.affinity",
-  "spec.template.spec.containers[0].resources.requests",
-  "spec.template.spec.containers[0].resources.limits",
-];
-const SERVICE_MONITOR_EXACT_PATHS = ["metadata.labels"];
-
-type Child = {
-  desired: KubernetesObject;
-  observed: KubernetesObject | undefined;
-  exactPaths: readonly string[];
+/** Maps and lists only the operator writes, by kind: a key removed from the spec must be removed from the child. */
+const EXACT_PATHS: Partial<Record<string, readonly string[]>> = {
+  Deployment: [
+    "spec.template.spec.nodeSelector",
+    "spec.template.spec.tolerations",
+    "spec.template.spec.affinity",
+    "spec.template.spec.containers[0].resources.requests",
+    "spec.template.spec.containers[0].resources.limits",
+  ],
+  ServiceMonitor: ["metadata.labels"],
 };
+
+type Child = { desired: KubernetesObject; observed: KubernetesObject | undefined };
+
+/** How ObservedChildren.applied names a child. */
+export const appliedKey = (child: { kind?: string; metadata?: { name?: string } }) =>
+  `${child.kind}/${child.metadata?.name}`;
+
+/**
+ * Whether `desired` must be applied over `observed`: the no-op check (compare.ts) sees a difference, and it is
+ * not the one our last apply of this object already left behind (`applied`, see ObservedChildren.applied).
+ */
+export function childNeedsApply(
+  desired: KubernetesObject,
+  observed: KubernetesObject | undefined,
+  applied?: number,
+): boolean {
+  if (!needsApply(desired, observed, EXACT_PATHS[desired.kind ?? ""])) return false;
+  return applied === undefined || applied !== applyFingerprint(desired, observed);
+}
+
+/**
+ * What to remember of a successful apply, given the server's answer: its fingerprint when the answer still
+ * differs from `desired` by the no-op check (a webhook or another field manager shapes the object), else
+ * undefined, as the check alone will see that the next reconcile has nothing to do.
+ */
+export function fingerprintToRemember(
+  desired: KubernetesObject,
+  answer: KubernetesObject,
+): number | undefined {
+  return childNeedsApply(desired, answer) ? applyFingerprint(desired, answer) : undefined;
+}
 
 export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, ctx: ReconcileContext): Plan {
   const previous = greeter.status ?? {};
@@ -100,11 +127,9 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
     children.push({
       desired: desiredDeployment(greeter, spec, ctx.defaultImage),
       observed: deployment.mine,
-      exactPaths: DEPLOYMENT_EXACT_PATHS,
     });
   }
-  if (!service.conflict)
-    children.push({ desired: desiredService(greeter, spec), observed: service.mine, exactPaths: [] });
+  if (!service.conflict) children.push({ desired: desiredService(greeter, spec), observed: service.mine });
 
   const deletes: ObjectRef[] = [];
   let monitoring: MonitoringState;
@@ -125,11 +150,14 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
     children.push({
       desired: desiredServiceMonitor(greeter, spec),
       observed: smIsMine ? sm : undefined,
-      exactPaths: SERVICE_MONITOR_EXACT_PATHS,
     });
   }
 
-  const apply = spec.paused ? [] : children.filter((c) => needsApply(c.desired, c.observed, c.exactPaths));
+  const apply = spec.paused
+    ? []
+    : children.filter((c) =>
+        childNeedsApply(c.desired, c.observed, observed.applied?.[appliedKey(c.desired)]),
+      );
   const deleted = spec.paused ? [] : deletes;
   const applying = (kind: string) => apply.some((c) => c.desired.kind === kind);
   const deploymentApplying = applying("Deployment");

@@ -28,6 +28,12 @@ export interface ObservedChildren {
   serviceMonitorCrdInstalled: boolean;
   /** Pods labelled with this Greeter's selector (childSelector), to spot ImagePullBackOff and CrashLoopBackOff. */
   pods: V1Pod[];
+  /**
+   * Per child ("Kind/name", appliedKey), the fingerprint (applyFingerprint) of the operator's last apply, kept only when the server's
+   * answer still differed from what was applied: a webhook or another field manager shapes that child. While
+   * the child's fingerprint is unchanged, the difference is theirs and reapplying would change nothing.
+   */
+  applied?: Readonly<Record<string, number>>;
 }
 
 export interface ReconcileContext {
