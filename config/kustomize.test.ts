@@ -183,6 +183,13 @@ describe("config/default", () => {
       );
       expect(disabled.delete.map((d) => d.kind)).toEqual(["ServiceMonitor"]);
       expect(verbs("monitoring.coreos.com", "servicemonitors")).toContain("delete");
+      const exposed = reconcileGreeter(aGreeter({ service: { type: "NodePort" } }), nothingObserved(), CTX);
+      const metricsService = asServerReturns(
+        exposed.apply.find((o) => o.metadata?.name === "hello-metrics") as Obj,
+      );
+      const backToClusterIP = reconcileGreeter(aGreeter(), nothingObserved({ metricsService }), CTX);
+      expect(backToClusterIP.delete.map((d) => d.kind)).toEqual(["Service"]);
+      expect(verbs("", "services")).toContain("delete");
       expect(verbs("apps", "deployments")).not.toContain("delete");
     });
 

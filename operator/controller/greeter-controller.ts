@@ -42,7 +42,7 @@ import {
   greeterCaches,
   PODS_BY_GREETER,
 } from "./greeter-caches.ts";
-import { childNames } from "./names.ts";
+import { childNames, greeterNamesFor } from "./names.ts";
 import {
   applyFailureEvent,
   type EventSpec,
@@ -56,6 +56,9 @@ import {
 import { DEFAULT_STATUS_HOLD_MS, StatusHold } from "./status-hold.ts";
 
 const TYPE_GONE_RETRY_MS = 2_000;
+
+/** Where #observe keeps the cached version of one child: two children may share a kind (the Services). */
+const cacheSlot = (kind: string | undefined, name: string | undefined) => `${kind}/${name}`;
 
 export interface GreeterControllerOptions {
   client: KubeClient;
@@ -134,8 +137,10 @@ export class GreeterController {
       .resyncOnRelist(this.serviceMonitors);
     // A foreign object that takes (or frees) a child's name concerns the Greeter of that name, if there is one.
     const greeterNamed = (obj: KubernetesObject) => {
-      const key = objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
-      return this.greeters.store.get(key) ? [key] : [];
+      const name = obj.metadata?.name ?? "";
+      return greeterNamesFor(name)
+        .map((n) => objectKey(obj.metadata?.namespace, n))
+        .filter((key) => this.greeters.store.get(key) !== undefined);
     };
     for (const informer of Object.values(this.foreign)) this.controller.watches(informer, greeterNamed);
   }
@@ -190,7 +195,7 @@ export class GreeterController {
           signal,
         });
         // Trimmed like the cache: at thousands of new Greeters these answers are many and briefly kept.
-        this.#recentOf(kind).remember(cached[kind], forChildCache(written));
+        this.#recentOf(kind).remember(cached[cacheSlot(kind, child.metadata?.name)], forChildCache(written));
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
         // The namespace itself is gone (a Greeter left behind by an interrupted namespace deletion, or a cache
@@ -256,25 +261,48 @@ export class GreeterController {
     const names = childNames(greeter.metadata.name ?? "");
     const crdInstalled = !this.serviceMonitors.absent;
     const cached = {
-      Deployment: this.deployments.store.get(objectKey(namespace, names.deployment)),
-      Service: this.services.store.get(objectKey(namespace, names.service)),
-      ServiceMonitor: this.serviceMonitors.store.get(objectKey(namespace, names.serviceMonitor)),
+      [cacheSlot("Deployment", names.deployment)]: this.deployments.store.get(
+        objectKey(namespace, names.deployment),
+      ),
+      [cacheSlot("Service", names.service)]: this.services.store.get(objectKey(namespace, names.service)),
+      [cacheSlot("Service", names.metricsService)]: this.services.store.get(
+        objectKey(namespace, names.metricsService),
+      ),
+      [cacheSlot("ServiceMonitor", names.serviceMonitor)]: this.serviceMonitors.store.get(
+        objectKey(namespace, names.serviceMonitor),
+      ),
     };
-    const [deployment, service, serviceMonitor] = await Promise.all([
+    const slot = (kind: ChildKind, name: string) => cached[cacheSlot(kind, name)];
+    const [deployment, service, metricsService, serviceMonitor] = await Promise.all([
       this.#child<V1Deployment>(
         "Deployment",
         greeter,
-        cached.Deployment,
+        slot("Deployment", names.deployment),
         namespace,
         names.deployment,
         signal,
       ),
-      this.#child<V1Service>("Service", greeter, cached.Service, namespace, names.service, signal),
+      this.#child<V1Service>(
+        "Service",
+        greeter,
+        slot("Service", names.service),
+        namespace,
+        names.service,
+        signal,
+      ),
+      this.#child<V1Service>(
+        "Service",
+        greeter,
+        slot("Service", names.metricsService),
+        namespace,
+        names.metricsService,
+        signal,
+      ),
       crdInstalled
         ? this.#child<ServiceMonitor>(
             "ServiceMonitor",
             greeter,
-            cached.ServiceMonitor,
+            slot("ServiceMonitor", names.serviceMonitor),
             namespace,
             names.serviceMonitor,
             signal,
@@ -284,6 +312,7 @@ export class GreeterController {
     const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
       ...(service ? { service } : {}),
+      ...(metricsService ? { metricsService } : {}),
       ...(serviceMonitor ? { serviceMonitor } : {}),
       serviceMonitorCrdInstalled: crdInstalled,
       pods: this.pods.store.byIndex(PODS_BY_GREETER, objectKey(namespace, greeter.metadata.name ?? "")),

@@ -23,6 +23,8 @@ export interface ServiceMonitor extends KubernetesObject {
 export interface ObservedChildren {
   deployment?: V1Deployment;
   service?: V1Service;
+  /** The Service `<name>-metrics` (childNames().metricsService), which only a NodePort or LoadBalancer Greeter has. */
+  metricsService?: V1Service;
   serviceMonitor?: ServiceMonitor;
   /** Whether servicemonitors.monitoring.coreos.com is served right now. */
   serviceMonitorCrdInstalled: boolean;
@@ -61,10 +63,13 @@ export interface EventSpec {
 export interface Plan {
   /**
    * Children to server-side apply (field manager FIELD_MANAGER, force: true), in order: Deployment, Service,
-   * ServiceMonitor. Only children whose owned fields differ from what was observed: an idle Greeter yields [].
+   * the metrics Service (exposed Greeters), ServiceMonitor. Only children whose owned fields differ from what was observed: an idle Greeter yields [].
    */
   apply: KubernetesObject[];
-  /** Children to delete, e.g. our ServiceMonitor once monitoring is disabled. */
+  /**
+   * Children to delete, e.g. our ServiceMonitor once monitoring is disabled, or the metrics Service once the
+   * Greeter is ClusterIP again.
+   */
   delete: ObjectRef[];
   /** The status to write if every apply and delete succeeds; write it only when statusNeedsWrite says so. */
   status: GreeterStatus;

@@ -43,6 +43,7 @@ async function observe(name: string): Promise<ObservedChildren> {
   return {
     deployment: await getOrUndefined<V1Deployment>("deployments.apps", name),
     service: await getOrUndefined<V1Service>("services", name),
+    metricsService: await getOrUndefined<V1Service>("services", `${name}-metrics`),
     serviceMonitor: await getOrUndefined<ServiceMonitor>("servicemonitors.monitoring.coreos.com", name),
     serviceMonitorCrdInstalled: true,
     pods: [],
@@ -76,6 +77,7 @@ describe("no-op detection against real server defaults", () => {
     ["every optional field", EVERY_FIELD],
     ["replicas 0", { replicas: 0 }],
     ["LoadBalancer with a fixed nodePort", { service: { type: "LoadBalancer", nodePort: 30123 } }],
+    ["NodePort, with its metrics Service", { service: { type: "NodePort" } }],
     ["monitoring disabled", { monitoring: { enabled: false } }],
   ] as [string, GreeterSpecInput][])("applies once, then nothing: %s", async (label, spec) => {
     const name = `g-${label.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`.slice(0, 40).replace(/-$/, "");

@@ -6,6 +6,7 @@
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { z } from "zod";
+import { GREETER_METRICS_PORT } from "./constants.ts";
 import { compareQuantities, QUANTITY_PATTERN } from "./quantity.ts";
 
 export const DEFAULT_GREETING = "Hello, {name}";
@@ -22,6 +23,8 @@ const LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 /** Children are named after the Greeter, and a Service name must be a DNS-1035 label. */
 export const GREETER_NAME_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
 export const MAX_GREETER_NAME_LENGTH = 63;
+/** A NodePort or LoadBalancer Greeter also has a Service `<name>-metrics`, which must fit in 63 characters. */
+export const MAX_EXPOSED_GREETER_NAME_LENGTH = MAX_GREETER_NAME_LENGTH - "-metrics".length;
 
 const labelMap = (maxProperties: number) =>
   z
@@ -74,8 +77,20 @@ export const ServiceType = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 
 export const ServiceSpecSchema = z
   .object({
-    type: z.enum(ServiceType).default("ClusterIP").meta({ description: "Kubernetes Service type." }),
-    port: z.int().min(1).max(65535).default(80).meta({ description: "Port the Service exposes." }),
+    type: z
+      .enum(ServiceType)
+      .default("ClusterIP")
+      .meta({
+        description: `Kubernetes Service type. A ClusterIP Service also carries the greeter's metrics port (${GREETER_METRICS_PORT}, named metrics); a NodePort or LoadBalancer Service carries only the greeting port, and the metrics port goes on a separate ClusterIP Service <name>-metrics, so /metrics never leaves the cluster.`,
+      }),
+    port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .default(80)
+      .meta({
+        description: `Port the Service exposes for greetings; on a ClusterIP Service it must not be ${GREETER_METRICS_PORT}, the metrics port.`,
+      }),
     nodePort: z.int().min(30000).max(32767).optional().meta({
       description: "Fixed node port; only for type NodePort or LoadBalancer. Allocated when unset.",
     }),
@@ -84,6 +99,10 @@ export const ServiceSpecSchema = z
     message: "nodePort requires service type NodePort or LoadBalancer",
     path: ["nodePort"],
   })
+  .refine((s) => s.type !== "ClusterIP" || s.port !== GREETER_METRICS_PORT, {
+    message: `port ${GREETER_METRICS_PORT} is the metrics port of a ClusterIP Greeter's Service`,
+    path: ["port"],
+  })
   .meta({
     description: "The Service in front of the greeter pods.",
     "x-kubernetes-validations": [
@@ -91,6 +110,12 @@ export const ServiceSpecSchema = z
         rule: "!has(self.nodePort) || self.type != 'ClusterIP'",
         message: "nodePort requires service type NodePort or LoadBalancer",
         fieldPath: ".nodePort",
+      },
+      {
+        // has(): the CRD's default for service ({}) is validated too, before its own fields are defaulted.
+        rule: `(has(self.type) ? self.type : 'ClusterIP') != 'ClusterIP' || !has(self.port) || self.port != ${GREETER_METRICS_PORT}`,
+        message: `port ${GREETER_METRICS_PORT} is the metrics port of a ClusterIP Greeter's Service`,
+        fieldPath: ".port",
       },
     ],
   });

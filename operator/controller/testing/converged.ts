@@ -9,12 +9,15 @@ import { aGreeter, asServerReturns, CTX, LATER, nothingObserved, rolledOut } fro
 export function converged(spec: GreeterSpecInput = {}, extra: Partial<ObservedChildren> = {}) {
   const greeter = aGreeter(spec);
   const first = reconcileGreeter(greeter, nothingObserved(extra), CTX);
-  const find = (kind: string) => first.apply.find((o) => o.kind === kind);
+  const find = (kind: string, name = greeter.metadata.name) =>
+    first.apply.find((o) => o.kind === kind && o.metadata?.name === name);
+  const metricsService = find("Service", `${greeter.metadata.name}-metrics`);
   const deployment = rolledOut(asServerReturns(find("Deployment") as V1Deployment));
   const observed: ObservedChildren = {
     ...nothingObserved(extra),
     deployment,
     service: asServerReturns(find("Service") as V1Service),
+    ...(metricsService ? { metricsService: asServerReturns(metricsService as V1Service) } : {}),
     serviceMonitor: find("ServiceMonitor")
       ? asServerReturns(find("ServiceMonitor") as ServiceMonitor)
       : undefined,

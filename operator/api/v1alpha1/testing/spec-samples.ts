@@ -29,6 +29,7 @@ export const valid: Sample[] = [
     },
   },
   { name: "LoadBalancer without nodePort", spec: { service: { type: "LoadBalancer" } } },
+  { name: "NodePort on the metrics port number", spec: { service: { type: "NodePort", port: 9464 } } },
   {
     name: "quantities with exponents",
     spec: { resources: { requests: { memory: "1e9" }, limits: { memory: "1G" } } },
@@ -89,6 +90,11 @@ export const celOnly: Sample[] = [
     name: "Exists toleration with a value",
     spec: { tolerations: [{ operator: "Exists", value: "x" }] },
     cel: { path: "tolerations.[]", message: "value must be empty when operator is Exists" },
+  },
+  {
+    name: "ClusterIP on the metrics port",
+    spec: { service: { port: 9464 } },
+    cel: { path: "service", message: "port 9464 is the metrics port of a ClusterIP Greeter's Service" },
   },
   {
     name: "bad label key",
