@@ -46,6 +46,7 @@ import { childNames, greeterNamesFor } from "./names.ts";
 import {
   applyFailureEvent,
   type EventSpec,
+  type NetworkPolicy,
   type ObservedChildren,
   type Plan,
   reconcileGreeter,
@@ -81,6 +82,7 @@ export class GreeterController {
   readonly deployments: Informer<V1Deployment>;
   readonly services: Informer<V1Service>;
   readonly serviceMonitors: Informer<ServiceMonitor>;
+  readonly networkPolicies: Informer<NetworkPolicy>;
   readonly pods: Informer<V1Pod>;
   readonly foreign: GreeterCaches["foreign"];
   readonly #o: GreeterControllerOptions;
@@ -93,6 +95,7 @@ export class GreeterController {
     Deployment: new RecentWrites(),
     Service: new RecentWrites(),
     ServiceMonitor: new RecentWrites(),
+    NetworkPolicy: new RecentWrites(),
   };
 
   constructor(options: GreeterControllerOptions) {
@@ -109,6 +112,7 @@ export class GreeterController {
       deployments: this.deployments,
       services: this.services,
       serviceMonitors: this.serviceMonitors,
+      networkPolicies: this.networkPolicies,
       pods: this.pods,
       foreign: this.foreign,
     } = caches);
@@ -129,6 +133,7 @@ export class GreeterController {
       .owns(this.deployments, owner)
       .owns(this.services, owner)
       .owns(this.serviceMonitors, owner)
+      .owns(this.networkPolicies, owner)
       // Pods belong to ReplicaSets; the label carries their Greeter.
       .watches(this.pods, (pod) => {
         const name = pod.metadata?.labels?.[LABEL_GREETER];
@@ -151,6 +156,7 @@ export class GreeterController {
       this.deployments,
       this.services,
       this.serviceMonitors,
+      this.networkPolicies,
       this.pods,
       ...Object.values(this.foreign),
     ] as Informer<KubernetesObject>[];
@@ -271,9 +277,12 @@ export class GreeterController {
       [cacheSlot("ServiceMonitor", names.serviceMonitor)]: this.serviceMonitors.store.get(
         objectKey(namespace, names.serviceMonitor),
       ),
+      [cacheSlot("NetworkPolicy", names.networkPolicy)]: this.networkPolicies.store.get(
+        objectKey(namespace, names.networkPolicy),
+      ),
     };
     const slot = (kind: ChildKind, name: string) => cached[cacheSlot(kind, name)];
-    const [deployment, service, metricsService, serviceMonitor] = await Promise.all([
+    const [deployment, service, metricsService, serviceMonitor, networkPolicy] = await Promise.all([
       this.#child<V1Deployment>(
         "Deployment",
         greeter,
@@ -308,11 +317,20 @@ export class GreeterController {
             signal,
           )
         : undefined,
+      this.#child<NetworkPolicy>(
+        "NetworkPolicy",
+        greeter,
+        slot("NetworkPolicy", names.networkPolicy),
+        namespace,
+        names.networkPolicy,
+        signal,
+      ),
     ]);
     const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
       ...(service ? { service } : {}),
       ...(metricsService ? { metricsService } : {}),
+      ...(networkPolicy ? { networkPolicy } : {}),
       ...(serviceMonitor ? { serviceMonitor } : {}),
       serviceMonitorCrdInstalled: crdInstalled,
       pods: this.pods.store.byIndex(PODS_BY_GREETER, objectKey(namespace, greeter.metadata.name ?? "")),

@@ -22,12 +22,14 @@ export function childNames(greeterName: string): {
   service: string;
   metricsService: string;
   serviceMonitor: string;
+  networkPolicy: string;
 } {
   return {
     deployment: greeterName,
     service: greeterName,
     metricsService: `${greeterName}${METRICS_SERVICE_SUFFIX}`,
     serviceMonitor: greeterName,
+    networkPolicy: greeterName,
   };
 }
 

@@ -18,7 +18,7 @@ import {
   type ServiceMonitor,
   withRollout,
 } from "./testing/fixtures.ts";
-import type { Plan } from "./types.ts";
+import type { NetworkPolicy, Plan } from "./types.ts";
 
 const condition = (plan: Plan | GreeterStatus, type: string): Condition | undefined =>
   ("status" in plan && typeof plan.status === "object"
@@ -207,6 +207,58 @@ describe("the metrics port of an exposed Greeter", () => {
     expect(plan.apply).toEqual([]);
     expect(condition(plan, "Degraded")?.message).toMatch(/at most 55 characters/);
     expect(reconcileGreeter(aGreeter({}, { name }), nothingObserved(), CTX).apply).not.toEqual([]);
+  });
+});
+
+describe("the opt-in NetworkPolicy", () => {
+  const names = (plan: Plan) => plan.apply.map((o) => `${o.kind} ${o.metadata?.name}`);
+  const opted = { networkPolicy: { enabled: true, namespaces: ["shop"] } };
+
+  it("is created before the Deployment, so the pods never run without it", () => {
+    const plan = reconcileGreeter(aGreeter(opted), nothingObserved(), CTX);
+    expect(names(plan)).toEqual([
+      "NetworkPolicy hello",
+      "Deployment hello",
+      "Service hello",
+      "ServiceMonitor hello",
+    ]);
+  });
+
+  it("stays idle once converged, and is applied again when the namespaces change", () => {
+    const { greeter, observed } = converged(opted);
+    expect(reconcileGreeter(greeter, observed, { ...CTX, now: LATER }).apply).toEqual([]);
+    const changed = { ...greeter, spec: { networkPolicy: { enabled: true, namespaces: ["shop", "cart"] } } };
+    expect(names(reconcileGreeter(changed, observed, CTX))).toEqual(["NetworkPolicy hello"]);
+  });
+
+  it.each([
+    ["disabled", { networkPolicy: { enabled: false } }],
+    ["removed", {}],
+  ])("is deleted once the opt-in is %s", (_how, spec) => {
+    const { greeter, observed } = converged(opted);
+    const plan = reconcileGreeter({ ...greeter, spec }, observed, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(plan.delete).toEqual([
+      expect.objectContaining({ kind: "NetworkPolicy", name: "hello", uid: "uid-of-NetworkPolicy" }),
+    ]);
+  });
+
+  it("never applies over a NetworkPolicy it does not control, and is Degraded with NameConflict", () => {
+    const { greeter, observed } = converged(opted);
+    const clash = foreign(observed.networkPolicy as NetworkPolicy);
+    const plan = reconcileGreeter(greeter, { ...observed, networkPolicy: clash }, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "NameConflict" });
+    expect(condition(plan, "Degraded")?.message).toMatch(/NetworkPolicy demo\/hello already exists/);
+  });
+
+  it("leaves someone else's NetworkPolicy of that name alone when the Greeter does not opt in", () => {
+    const { observed: withPolicy } = converged(opted);
+    const { greeter, observed } = converged();
+    const other = foreign(withPolicy.networkPolicy as NetworkPolicy);
+    const plan = reconcileGreeter(greeter, { ...observed, networkPolicy: other }, CTX);
+    expect(plan.delete).toEqual([]);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "False" });
   });
 });
 

@@ -18,6 +18,7 @@ import {
 import { needsApply } from "./compare.ts";
 import { findCondition, mergeConditions, withTransitionTime } from "./conditions.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
+import { desiredNetworkPolicy } from "./desired/network-policy.ts";
 import { describeController, isControlledBy } from "./desired/owner.ts";
 import { desiredMetricsService, desiredService, isExposed, serviceUrl } from "./desired/service.ts";
 import { desiredServiceMonitor } from "./desired/service-monitor.ts";
@@ -30,6 +31,7 @@ import type { EventSpec, ObjectRef, ObservedChildren, Plan, ReconcileContext } f
 
 export type {
   EventSpec,
+  NetworkPolicy,
   ObjectRef,
   ObservedChildren,
   Plan,
@@ -98,6 +100,17 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
   const service = ownedOrConflict(observed.service, "Service");
 
   const children: Child[] = [];
+  const deletes: ObjectRef[] = [];
+  // First, so that a new Greeter's pods never run without the policy it asks for.
+  const networkPolicy = desiredNetworkPolicy(greeter, spec);
+  if (networkPolicy) {
+    const observedPolicy = ownedOrConflict(observed.networkPolicy, "NetworkPolicy");
+    if (!observedPolicy.conflict) {
+      children.push({ desired: networkPolicy, observed: observedPolicy.mine, exactPaths: [] });
+    }
+  } else if (observed.networkPolicy && isControlledBy(observed.networkPolicy, greeter)) {
+    deletes.push(refTo(observed.networkPolicy));
+  }
   if (!deployment.conflict) {
     children.push({
       desired: desiredDeployment(greeter, spec, ctx.defaultImage),
@@ -108,7 +121,6 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
   if (!service.conflict)
     children.push({ desired: desiredService(greeter, spec), observed: service.mine, exactPaths: [] });
 
-  const deletes: ObjectRef[] = [];
   const metricsService = desiredMetricsService(greeter, spec);
   if (metricsService) {
     const observedMetrics = ownedOrConflict(observed.metricsService, "Service");

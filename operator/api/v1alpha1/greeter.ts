@@ -136,6 +136,112 @@ export const MonitoringSpecSchema = z
   })
   .meta({ description: "Prometheus scraping of the greeter's /metrics." });
 
+/** A namespace name: a DNS-1123 label. */
+const NAMESPACE_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const namespaceNames = (max: number) =>
+  z.array(z.string().min(1).max(63).regex(new RegExp(NAMESPACE_NAME_PATTERN))).max(max);
+
+/** metav1.LabelSelectorRequirement. */
+export const LabelSelectorRequirementSchema = z
+  .object({
+    key: z.string().min(1).max(317).regex(new RegExp(LABEL_KEY_PATTERN)),
+    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+    values: z
+      .array(z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)))
+      .max(64)
+      .optional(),
+  })
+  .refine(
+    (r) =>
+      r.operator === "In" || r.operator === "NotIn"
+        ? (r.values?.length ?? 0) > 0
+        : (r.values?.length ?? 0) === 0,
+    { message: "values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist" },
+  )
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
+        message: "values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist",
+      },
+    ],
+  });
+
+/** metav1.LabelSelector, as in a NetworkPolicyPeer's namespaceSelector. */
+export const LabelSelectorSchema = z
+  .object({
+    matchLabels: labelMap(32).optional(),
+    matchExpressions: z.array(LabelSelectorRequirementSchema).max(16).optional(),
+  })
+  .meta({
+    description:
+      "Namespaces by label (metav1.LabelSelector: matchLabels and matchExpressions, ANDed), as in a NetworkPolicy's namespaceSelector. An empty selector ({}) matches every namespace.",
+  });
+
+/** An IPv4 or IPv6 CIDR: the pattern is the rough shape, isCIDR (CEL) and isCidr (zod) the exact check. */
+const CIDR_PATTERN = "^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*/[0-9]{1,3})$";
+const cidr = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(new RegExp(CIDR_PATTERN))
+  .refine(isCidr, "must be a CIDR such as 10.0.0.0/8")
+  .meta({
+    "x-kubernetes-validations": [{ rule: "isCIDR(self)", message: "must be a CIDR such as 10.0.0.0/8" }],
+  });
+
+function isCidr(value: string): boolean {
+  const [address = "", prefix = "", ...rest] = value.split("/");
+  if (rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  if (address.includes(":")) return bits <= 128 && isIPv6(address);
+  const octets = address.split(".");
+  return bits <= 32 && octets.length === 4 && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+}
+
+function isIPv6(address: string): boolean {
+  const halves = address.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
+  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  return halves.length === 2 ? groups.length < 8 : groups.length === 8;
+}
+
+export const IPBlockSchema = z
+  .object({
+    cidr: cidr.meta({ description: "Source addresses, e.g. 203.0.113.0/24 or 0.0.0.0/0." }),
+    except: z.array(cidr).max(16).optional().meta({ description: "Ranges inside cidr to leave out." }),
+  })
+  .meta({ description: "networking/v1 IPBlock." });
+
+export const NetworkPolicySpecSchema = z
+  .object({
+    enabled: z.boolean().default(false).meta({
+      description:
+        "Create a NetworkPolicy <name> that selects the Greeter's pods and admits only the traffic named here; everything else to the pods is denied, traffic from the Greeter's own namespace too unless it is named. Setting it to false (or removing networkPolicy) deletes that NetworkPolicy. Enforced only by a network plugin that implements NetworkPolicy (Calico, Cilium, kindnet, ...).",
+    }),
+    namespaces: namespaceNames(64).optional().meta({
+      description:
+        "Namespaces, by name, whose pods may reach the greeting port (http). Matched through the kubernetes.io/metadata.name label that Kubernetes sets on every namespace.",
+    }),
+    namespaceSelector: LabelSelectorSchema.optional().meta({
+      description:
+        "Namespaces, by label, whose pods may reach the greeting port (http), in addition to namespaces. An empty selector ({}) admits every namespace of the cluster.",
+    }),
+    ipBlocks: z.array(IPBlockSchema).max(16).optional().meta({
+      description:
+        "Source address ranges that may reach the greeting port (http), e.g. the clients of a NodePort or LoadBalancer Greeter outside the cluster (0.0.0.0/0 for all of them). What source address a pod sees depends on the Service's externalTrafficPolicy and the network plugin.",
+    }),
+    monitoringNamespaces: namespaceNames(16).default(["monitoring"]).meta({
+      description:
+        "Namespaces, by name, whose pods may reach the metrics port (metrics): where Prometheus runs. [] closes the metrics port.",
+    }),
+  })
+  .meta({
+    description:
+      "Opt-in NetworkPolicy for the greeter's pods: greetings only from the namespaces and addresses named, /metrics only from the monitoring namespaces.",
+  });
+
 export const TolerationSchema = z
   .object({
     key: z.string().max(317).optional(),
@@ -192,6 +298,7 @@ export const GreeterSpecSchema = z
     resources: ResourcesSchema.optional(),
     service: ServiceSpecSchema.prefault({}),
     monitoring: MonitoringSpecSchema.prefault({}),
+    networkPolicy: NetworkPolicySpecSchema.prefault({}),
     nodeSelector: labelMap(64).optional().meta({ description: "Node labels the pods must match." }),
     tolerations: z.array(TolerationSchema).max(32).optional().meta({ description: "Pod tolerations." }),
     affinity: AffinitySchema.optional(),
@@ -208,6 +315,7 @@ export type GreeterSpecInput = z.input<typeof GreeterSpecSchema>;
 export type GreeterSpec = z.output<typeof GreeterSpecSchema>;
 export type ServiceSpec = GreeterSpec["service"];
 export type MonitoringSpec = GreeterSpec["monitoring"];
+export type NetworkPolicySpec = GreeterSpec["networkPolicy"];
 export type Toleration = z.output<typeof TolerationSchema>;
 
 export const ConditionStatus = ["True", "False", "Unknown"] as const;
