@@ -56,6 +56,18 @@ describe("config/default", () => {
     expect(manager.env).toContainEqual({ name: "LEADER_ELECT", value: "true" });
   });
 
+  it("admits ingress to the operator pods on exactly the ports their container declares, by name", () => {
+    const policy = one(objs, "NetworkPolicy", "greeter-operator");
+    expect(matches(policy.spec.podSelector.matchLabels, pod.metadata.labels)).toBe(true);
+    expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+    expect(policy.spec.ingress).toHaveLength(1);
+    // No `from`: any source may reach these two ports, and no other port.
+    expect(policy.spec.ingress[0].from).toBeUndefined();
+    const admitted = policy.spec.ingress[0].ports.map((p: Obj) => `${p.protocol}/${p.port}`).sort();
+    const declared = manager.ports.map((p: Obj) => `${p.protocol}/${p.name}`).sort();
+    expect(admitted).toEqual(declared);
+  });
+
   it("runs the operator hardened", () => {
     expect(pod.spec.securityContext).toMatchObject({
       runAsNonRoot: true,
@@ -165,17 +177,23 @@ describe("config/default", () => {
     it("can watch and server-side apply every kind the reconciler applies, and delete what it deletes", () => {
       const plan = reconcileGreeter(aGreeter(), nothingObserved(), CTX);
       const groups: Record<string, [string, string]> = {
+        NetworkPolicy: ["networking.k8s.io", "networkpolicies"],
         Deployment: ["apps", "deployments"],
         Service: ["", "services"],
         ServiceMonitor: ["monitoring.coreos.com", "servicemonitors"],
       };
-      expect(plan.apply.map((o) => o.kind)).toEqual(Object.keys(groups));
+      const everything = reconcileGreeter(
+        aGreeter({ service: { type: "NodePort" }, networkPolicy: { enabled: true } }),
+        nothingObserved(),
+        CTX,
+      );
+      expect([...new Set(everything.apply.map((o) => o.kind))]).toEqual(Object.keys(groups));
       for (const [group, resource] of Object.values(groups)) {
         expect(verbs(group, resource)).toEqual(
           expect.arrayContaining(["get", "list", "watch", "create", "patch"]),
         );
       }
-      const sm = asServerReturns(plan.apply[2] as Obj);
+      const sm = asServerReturns(plan.apply.find((o) => o.kind === "ServiceMonitor") as Obj);
       const disabled = reconcileGreeter(
         aGreeter({ monitoring: { enabled: false } }),
         nothingObserved({ serviceMonitor: sm }),
@@ -183,6 +201,17 @@ describe("config/default", () => {
       );
       expect(disabled.delete.map((d) => d.kind)).toEqual(["ServiceMonitor"]);
       expect(verbs("monitoring.coreos.com", "servicemonitors")).toContain("delete");
+      const exposed = reconcileGreeter(aGreeter({ service: { type: "NodePort" } }), nothingObserved(), CTX);
+      const metricsService = asServerReturns(
+        exposed.apply.find((o) => o.metadata?.name === "hello-metrics") as Obj,
+      );
+      const backToClusterIP = reconcileGreeter(aGreeter(), nothingObserved({ metricsService }), CTX);
+      expect(backToClusterIP.delete.map((d) => d.kind)).toEqual(["Service"]);
+      expect(verbs("", "services")).toContain("delete");
+      const networkPolicy = asServerReturns(everything.apply[0] as Obj);
+      const optedOut = reconcileGreeter(aGreeter(), nothingObserved({ networkPolicy }), CTX);
+      expect(optedOut.delete.map((d) => d.kind)).toEqual(["NetworkPolicy"]);
+      expect(verbs("networking.k8s.io", "networkpolicies")).toContain("delete");
       expect(verbs("apps", "deployments")).not.toContain("delete");
     });
 
@@ -197,6 +226,7 @@ describe("config/default", () => {
           "greeters",
           "greeters/finalizers",
           "greeters/status",
+          "networkpolicies",
           "pods",
           "servicemonitors",
           "services",

@@ -6,6 +6,7 @@ describe("loadConfig", () => {
   it("has the documented defaults", () => {
     expect(loadConfig({})).toEqual({
       port: 8080,
+      metricsPort: 9464,
       host: undefined,
       greeting: "Hello, {name}",
       nameMaxLength: 256,
@@ -20,6 +21,7 @@ describe("loadConfig", () => {
   it("reads every variable, treating blank values as unset", () => {
     const config = loadConfig({
       PORT: "9000",
+      METRICS_PORT: "9001",
       HOST: "127.0.0.1",
       GREETING: "Hi {name}!",
       NAME_MAX_LENGTH: "10",
@@ -32,6 +34,7 @@ describe("loadConfig", () => {
     });
     expect(config).toEqual({
       port: 9000,
+      metricsPort: 9001,
       host: "127.0.0.1",
       greeting: "Hi {name}!",
       nameMaxLength: 10,
@@ -48,6 +51,8 @@ describe("loadConfig", () => {
     [{ GREETING: "Hello there" }, 'GREETING must contain the placeholder "{name}"'],
     [{ PORT: "http" }, "PORT must be a whole number"],
     [{ PORT: "70000" }, "PORT must be at most 65535"],
+    [{ METRICS_PORT: "metrics" }, "METRICS_PORT must be a whole number"],
+    [{ PORT: "9464" }, "METRICS_PORT must differ from PORT"],
     [{ NAME_MAX_LENGTH: "0" }, "NAME_MAX_LENGTH must be at least 1"],
     [{ NAME_MAX_LENGTH: "2.5" }, "NAME_MAX_LENGTH must be a whole number"],
     [

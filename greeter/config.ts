@@ -28,53 +28,62 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
       .default(fallback),
   );
 
-const schema = z.object({
-  PORT: integer("PORT", 0, 65535, 8080),
-  HOST: z.preprocess(optional, z.string().optional()),
-  GREETING: z.preprocess(
-    optional,
-    z
-      .string()
-      .max(1024, "GREETING must be at most 1024 characters")
-      .refine(
-        (s) => s.includes("{name}"),
-        'GREETING must contain the placeholder "{name}", e.g. "Hello, {name}"',
-      )
-      .default("Hello, {name}"),
-  ),
-  NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", 1, 65536, 256),
-  BODY_LIMIT: z.preprocess(
-    optional,
-    z
-      .string()
-      .transform((s, ctx) => {
-        const bytes = parseByteSize(s);
-        if (bytes === undefined || bytes < 16 || bytes > 10 * 1024 * 1024) {
-          ctx.addIssue({
-            code: "custom",
-            message: `BODY_LIMIT must be a size between 16b and 10mb such as "1kb" or "2048", got "${s}"`,
-          });
-          return z.NEVER;
-        }
-        return bytes;
-      })
-      .default(1024),
-  ),
-  SHUTDOWN_DELAY_MS: integer("SHUTDOWN_DELAY_MS", 0, 600_000, 5_000),
-  DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 0, 600_000, 10_000),
-  LOG_LEVEL: z.preprocess(
-    (v) => (typeof v === "string" ? optional(v.toLowerCase()) : v),
-    z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
-  ),
-  // npm sets npm_package_version under `npm run`; images set VERSION explicitly.
-  VERSION: z.preprocess(optional, z.string().max(128, "VERSION must be at most 128 characters").optional()),
-  npm_package_version: z.string().optional(),
-});
+const schema = z
+  .object({
+    PORT: integer("PORT", 0, 65535, 8080),
+    METRICS_PORT: integer("METRICS_PORT", 0, 65535, 9464),
+    HOST: z.preprocess(optional, z.string().optional()),
+    GREETING: z.preprocess(
+      optional,
+      z
+        .string()
+        .max(1024, "GREETING must be at most 1024 characters")
+        .refine(
+          (s) => s.includes("{name}"),
+          'GREETING must contain the placeholder "{name}", e.g. "Hello, {name}"',
+        )
+        .default("Hello, {name}"),
+    ),
+    NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", 1, 65536, 256),
+    BODY_LIMIT: z.preprocess(
+      optional,
+      z
+        .string()
+        .transform((s, ctx) => {
+          const bytes = parseByteSize(s);
+          if (bytes === undefined || bytes < 16 || bytes > 10 * 1024 * 1024) {
+            ctx.addIssue({
+              code: "custom",
+              message: `BODY_LIMIT must be a size between 16b and 10mb such as "1kb" or "2048", got "${s}"`,
+            });
+            return z.NEVER;
+          }
+          return bytes;
+        })
+        .default(1024),
+    ),
+    SHUTDOWN_DELAY_MS: integer("SHUTDOWN_DELAY_MS", 0, 600_000, 5_000),
+    DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 0, 600_000, 10_000),
+    LOG_LEVEL: z.preprocess(
+      (v) => (typeof v === "string" ? optional(v.toLowerCase()) : v),
+      z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+    ),
+    // npm sets npm_package_version under `npm run`; images set VERSION explicitly.
+    VERSION: z.preprocess(optional, z.string().max(128, "VERSION must be at most 128 characters").optional()),
+    npm_package_version: z.string().optional(),
+  })
+  // Port 0 lets the OS pick a free port for each listener (tests), so only fixed ports can collide.
+  .refine((e) => e.PORT === 0 || e.PORT !== e.METRICS_PORT, {
+    path: ["METRICS_PORT"],
+    message: "METRICS_PORT must differ from PORT: /metrics has its own listener",
+  });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Config = Readonly<{
   port: number;
+  /** The metrics listener: only GET /metrics, apart from the public port so a public Service never carries it. */
+  metricsPort: number;
   /** Interface to bind; undefined lets Node listen on every address (IPv4 and IPv6). */
   host: string | undefined;
   greeting: string;
@@ -106,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = result.data;
   return Object.freeze({
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.HOST,
     greeting: e.GREETING,
     nameMaxLength: e.NAME_MAX_LENGTH,

@@ -80,7 +80,7 @@ describe("access log", () => {
 
   it("logs probe and scrape requests at debug, not info", async () => {
     await fetch(`${greeter.url}/healthz`, { headers: { "x-request-id": "probe-1" } });
-    await fetch(`${greeter.url}/metrics`, { headers: { "x-request-id": "scrape-1" } });
+    await fetch(`${greeter.metricsUrl}/metrics`, { headers: { "x-request-id": "scrape-1" } });
     expect(greeter.logs.filter((l) => l.requestId === "probe-1" || l.requestId === "scrape-1")).toEqual([]);
   });
 });

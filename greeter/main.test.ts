@@ -37,10 +37,12 @@ const BODY = '{"name":"Zoë"}';
 const SLOW_POST_HEAD = `POST /echo-name HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BODY)}\r\n\r\n`;
 
 /** Starts a greeting whose body is held back, and waits until the server counts it in flight. */
-async function startSlowGreeting(greeter: { port: number; url: string }) {
+async function startSlowGreeting(greeter: { port: number; url: string; metricsUrl: string }) {
   const request = await rawRequest(greeter.port, `${SLOW_POST_HEAD}{"name":`);
   await expect
-    .poll(async () => sampleValue(await scrape(greeter.url), "http_requests_in_flight"), { timeout: 10_000 })
+    .poll(async () => sampleValue(await scrape(greeter.metricsUrl), "http_requests_in_flight"), {
+      timeout: 10_000,
+    })
     .toBe(2);
   return {
     ...request,
@@ -161,6 +163,35 @@ describe("graceful shutdown of node greeter/main.ts", () => {
   });
 });
 
+describe("the metrics listener of node greeter/main.ts", () => {
+  it("listens on METRICS_PORT beside PORT, keeps being scraped during the shutdown delay, and closes with the public port", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "2000", DRAIN_TIMEOUT_MS: "60000" });
+    expect(greeter.metricsUrl).not.toBe(greeter.url);
+    expect((await fetch(`${greeter.url}/metrics`)).status).toBe(404);
+
+    greeter.child.kill("SIGTERM");
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+    const duringDelay = await fetch(`${greeter.metricsUrl}/metrics`);
+    expect(duringDelay.status).toBe(200);
+    expect(duringDelay.headers.get("connection")).toBe("close");
+
+    expect(await greeter.exited).toBe(0);
+    await expect(fetch(`${greeter.metricsUrl}/metrics`)).rejects.toThrow();
+  });
+
+  it("finishes a scrape still running when the drain begins before it exits", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "0", DRAIN_TIMEOUT_MS: "60000" });
+    const metricsPort = Number(new URL(greeter.metricsUrl).port);
+    // A scrape whose request line has arrived but whose headers have not.
+    const scrapeRequest = await rawRequest(metricsPort, "GET /metrics HTTP/1.1\r\nHost: t\r\n");
+    greeter.child.kill("SIGTERM");
+    await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+    scrapeRequest.socket.write("\r\n");
+    expect(await scrapeRequest.ended).toMatch(/^HTTP\/1\.1 200 [\s\S]*greeter_build_info/);
+    expect(await greeter.exited).toBe(0);
+  });
+});
+
 describe("startup of node greeter/main.ts", () => {
   it("exits 1 with a fatal log line when its port is taken", async () => {
     const squatter = createServer().listen(0, "127.0.0.1");
@@ -173,6 +204,21 @@ describe("startup of node greeter/main.ts", () => {
       const fatal = greeter.logs.find((l) => l.level === "fatal");
       expect(fatal?.msg).toBe("server failed");
       expect(JSON.stringify(fatal?.err)).toContain("EADDRINUSE");
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it("exits 1 with a fatal log line when its metrics port is taken", async () => {
+    const squatter = createServer().listen(0, "127.0.0.1");
+    await once(squatter, "listening");
+    try {
+      const { port } = squatter.address() as { port: number };
+      const greeter = spawnGreeter({ METRICS_PORT: String(port) });
+      children.push(greeter);
+      expect(await greeter.exited).toBe(1);
+      expect(JSON.stringify(greeter.logs.find((l) => l.level === "fatal")?.err)).toContain("EADDRINUSE");
+      expect(greeter.logs.some((l) => l.msg === "greeter listening")).toBe(false);
     } finally {
       squatter.close();
     }

@@ -1,10 +1,10 @@
 /**
- * Starts the greeter: reads the configuration (a bad value prints why and exits 1), builds the app,
- * listens on PORT (HOST if set), and installs graceful shutdown. Wiring only; behaviour lives in app.ts
+ * Starts the greeter: reads the configuration (a bad value prints why and exits 1), builds the apps,
+ * listens on PORT and METRICS_PORT (HOST if set), and installs graceful shutdown for both. Wiring only; behaviour lives in app.ts
  * and shutdown.ts.
  */
 import type { AddressInfo } from "node:net";
-import { createApp } from "./app.ts";
+import { createApp, createMetricsApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
@@ -36,11 +36,12 @@ const config = readConfig();
 const log = createLogger(config.logLevel);
 const metrics = createMetrics({ version: config.version });
 let ready = false;
-const app = createApp(config, { log, metrics, isReady: () => ready });
-const server = createServer(app);
+const deps = { log, metrics, isReady: () => ready };
+const server = createServer(createApp(config, deps));
+const metricsServer = createServer(createMetricsApp(deps));
 
 installShutdown({
-  server,
+  servers: [server, metricsServer],
   log,
   shutdownDelayMs: config.shutdownDelayMs,
   drainTimeoutMs: config.drainTimeoutMs,
@@ -50,23 +51,34 @@ installShutdown({
   exit: (code) => exitAfterFlush(code),
 });
 
-server.on("error", (err) => {
-  log.fatal({ err }, "server failed");
-  exitAfterFlush(1);
-});
-server.listen({ port: config.port, host: config.host }, () => {
-  ready = true;
-  const { port, address } = server.address() as AddressInfo;
-  log.info(
-    {
-      port,
-      address,
-      version: config.version,
-      nameMaxLength: config.nameMaxLength,
-      bodyLimitBytes: config.bodyLimitBytes,
-      shutdownDelayMs: config.shutdownDelayMs,
-      drainTimeoutMs: config.drainTimeoutMs,
-    },
-    "greeter listening",
-  );
-});
+for (const s of [server, metricsServer]) {
+  s.on("error", (err) => {
+    log.fatal({ err }, "server failed");
+    exitAfterFlush(1);
+  });
+}
+
+const listening = (s: typeof server, port: number) =>
+  new Promise<AddressInfo>((resolve) => {
+    s.listen({ port, host: config.host }, () => resolve(s.address() as AddressInfo));
+  });
+
+// Ready only once both listen: a pod that is Ready must also be scrapable.
+const [publicAddress, metricsAddress] = await Promise.all([
+  listening(server, config.port),
+  listening(metricsServer, config.metricsPort),
+]);
+ready = true;
+log.info(
+  {
+    port: publicAddress.port,
+    metricsPort: metricsAddress.port,
+    address: publicAddress.address,
+    version: config.version,
+    nameMaxLength: config.nameMaxLength,
+    bodyLimitBytes: config.bodyLimitBytes,
+    shutdownDelayMs: config.shutdownDelayMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+  },
+  "greeter listening",
+);

@@ -20,11 +20,28 @@ const greet = (name: string) =>
 const echoLabels = (status: string) => ({ method: "POST", route: "/echo-name", status_code: status });
 
 describe("GET /metrics", () => {
+  it("is served on the metrics port only, never on the public port a NodePort or LoadBalancer exposes", async () => {
+    expect((await fetch(`${greeter.metricsUrl}/metrics`)).status).toBe(200);
+    const onPublicPort = await fetch(`${greeter.url}/metrics`);
+    expect(onPublicPort.status).toBe(404);
+    expect(await onPublicPort.text()).not.toContain("process_cpu_seconds_total");
+  });
+
+  it("is all the metrics port serves: no greeting and no probe there", async () => {
+    const greeting = await fetch(`${greeter.metricsUrl}/echo-name`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "Alice" }),
+    });
+    expect(greeting.status).toBe(404);
+    expect((await fetch(`${greeter.metricsUrl}/healthz`)).status).toBe(404);
+  });
+
   it("exposes the Prometheus text format with build info and prom-client's default metrics", async () => {
-    const res = await fetch(`${greeter.url}/metrics`);
+    const res = await fetch(`${greeter.metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-    const samples = await scrape(greeter.url);
+    const samples = await scrape(greeter.metricsUrl);
     expect(sampleValue(samples, "greeter_build_info", { version: "1.2.3" })).toBe(1);
     const names = new Set(samples.map((s) => s.name));
     for (const name of [
@@ -47,7 +64,7 @@ describe("request metrics", () => {
     await greet("");
     await fetch(`${greeter.url}/echo-name`);
     await fetch(`${greeter.url}/no/such/path`);
-    const samples = await scrape(greeter.url);
+    const samples = await scrape(greeter.metricsUrl);
     expect(sampleValue(samples, "http_requests_total", echoLabels("200"))).toBe(2);
     expect(sampleValue(samples, "http_requests_total", echoLabels("400"))).toBe(1);
     expect(
@@ -65,7 +82,7 @@ describe("request metrics", () => {
 
   it("observe durations in a histogram with sub-millisecond to multi-second buckets", async () => {
     for (let i = 0; i < 5; i++) await greet(`n${i}`);
-    const samples = await scrape(greeter.url);
+    const samples = await scrape(greeter.metricsUrl);
     const buckets = samples.filter(
       (s) => s.name === "http_request_duration_seconds_bucket" && s.labels.status_code === "200",
     );
@@ -82,7 +99,7 @@ describe("request metrics", () => {
   });
 
   it("count a request in flight while it is served", async () => {
-    const idle = sampleValue(await scrape(greeter.url), "http_requests_in_flight");
+    const idle = sampleValue(await scrape(greeter.metricsUrl), "http_requests_in_flight");
     // The scrape is itself in flight while the gauge is read.
     expect(idle).toBe(1);
     // A body that has not finished arriving keeps a greeting in flight.
@@ -103,13 +120,13 @@ describe("request metrics", () => {
       duplex: "half",
     } as RequestInit);
     await expect
-      .poll(async () => sampleValue(await scrape(greeter.url), "http_requests_in_flight"), {
+      .poll(async () => sampleValue(await scrape(greeter.metricsUrl), "http_requests_in_flight"), {
         timeout: 10_000,
       })
       .toBe(2);
     finish();
     expect((await slow).status).toBe(200);
-    expect(sampleValue(await scrape(greeter.url), "http_requests_in_flight")).toBe(1);
+    expect(sampleValue(await scrape(greeter.metricsUrl), "http_requests_in_flight")).toBe(1);
   });
 });
 
@@ -131,7 +148,7 @@ describe("label cardinality", () => {
     for (let batch = 0; batch < 1000; batch += 20) {
       await Promise.all(Array.from({ length: 20 }, (_, k) => request(batch + k)));
     }
-    const samples = await scrape(greeter.url);
+    const samples = await scrape(greeter.metricsUrl);
     const series = (name: string) => samples.filter((s) => s.name === name);
     const routes = new Set(series("http_requests_total").map((s) => s.labels.route));
     expect(routes).toEqual(new Set(["/echo-name", "<unmatched>"]));

@@ -139,8 +139,14 @@ describe("405 Method Not Allowed", () => {
     expect(res.headers.get("allow")).toBe("POST, OPTIONS");
   });
 
-  it.each(["/healthz", "/readyz", "/metrics"])("for POST %s, with Allow", async (path) => {
+  it.each(["/healthz", "/readyz"])("for POST %s, with Allow", async (path) => {
     const res = await fetch(`${greeter.url}${path}`, { method: "POST" });
+    await expectProblem(res, 405, "Method Not Allowed");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+  });
+
+  it("for POST /metrics on the metrics port, with Allow", async () => {
+    const res = await fetch(`${greeter.metricsUrl}/metrics`, { method: "POST" });
     await expectProblem(res, 405, "Method Not Allowed");
     expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
   });
@@ -173,7 +179,7 @@ describe("500 Internal Server Error", () => {
     });
     const broken = await startTestGreeter({}, { metrics });
     try {
-      const res = await fetch(`${broken.url}/metrics`);
+      const res = await fetch(`${broken.metricsUrl}/metrics`);
       const text = await res.clone().text();
       const { detail } = await expectProblem(res, 500, "Internal Server Error");
       expect(detail).toBe("The server failed to answer this request.");

@@ -5,7 +5,8 @@
  * sends here must not be refused; closing after each response moves keep-alive clients to other endpoints.
  * Then it drains: the server stops accepting connections and closes idle keep-alive ones, in-flight requests
  * finish, then exit(0). If they have not finished within drainTimeoutMs, the remaining connections are cut and
- * exit(1). SIGINT drains at once: it comes from a terminal, with no load balancer to wait for. A second signal
+ * exit(1). Every listener (the public port and the metrics port) goes through these steps together, and the
+ * process exits once all of them are closed, so Prometheus can still scrape during the delay. SIGINT drains at once: it comes from a terminal, with no load balancer to wait for. A second signal
  * exits at once with 1. A crash (uncaught exception, unhandled rejection) is logged and exits 1 without
  * draining, since the process state is unknown.
  */
@@ -15,7 +16,7 @@ import type { Logger } from "pino";
 const IDLE_SWEEP_MS = 50;
 
 export type ShutdownOptions = {
-  server: Server;
+  servers: readonly Server[];
   log: Logger;
   /** After SIGTERM, how long to keep serving new connections before draining; 0 drains at once. */
   shutdownDelayMs: number;
@@ -25,7 +26,7 @@ export type ShutdownOptions = {
 };
 
 export function installShutdown(options: ShutdownOptions): { uninstall: () => void } {
-  const { server, log, shutdownDelayMs, drainTimeoutMs, beginDrain } = options;
+  const { servers, log, shutdownDelayMs, drainTimeoutMs, beginDrain } = options;
   let draining = false;
   // Exit once: after a drain timeout, cutting the connections also completes server.close().
   let exiting = false;
@@ -38,18 +39,27 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
   const drain = () => {
     const timer = setTimeout(() => {
       log.warn({ drainTimeoutMs }, "drain timeout: cutting the remaining connections");
-      server.closeAllConnections();
+      for (const server of servers) server.closeAllConnections();
       exit(1);
     }, drainTimeoutMs);
     timer.unref();
     // close() only closes connections idle right now; a keep-alive connection whose request finishes later
     // would otherwise linger until its keep-alive timeout. Sweep those as they become idle.
-    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    const sweep = setInterval(() => {
+      for (const server of servers) server.closeIdleConnections();
+    }, IDLE_SWEEP_MS);
     sweep.unref();
-    server.close((err) => {
+    const closed = servers.map(
+      (server) =>
+        new Promise<Error | undefined>((resolve) => {
+          server.close((err) => resolve(err));
+        }),
+    );
+    void Promise.all(closed).then((results) => {
       clearTimeout(timer);
       clearInterval(sweep);
       if (exiting) return;
+      const err = results.find((e) => e !== undefined);
       if (err) log.error({ err }, "closing the server failed");
       else log.info("drained: all requests finished");
       exit(err ? 1 : 0);

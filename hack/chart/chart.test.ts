@@ -171,13 +171,16 @@ describe("charts/greeter-operator", () => {
       expect(c.metadata.labels).toMatchObject({ grafana_dashboard_team: "greeters" });
     const [policy] = find("NetworkPolicy") as [Obj];
     expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ port: "https", protocol: "TCP" }] }]);
+    const source = kustomize("config/default").find((o) => o.kind === "NetworkPolicy") as Obj;
+    expect(policy.spec.ingress).toEqual(source.spec.ingress);
   });
 
-  it("leaves out what the defaults leave out: dashboards, NetworkPolicy; and the PDB with one replica", async () => {
+  it("leaves out what the defaults leave out: dashboards; the PDB with one replica; the NetworkPolicy on request", async () => {
     const kinds = (await template("greeter-operator", NAMESPACE)).map((o) => o.kind);
     expect(kinds).not.toContain("ConfigMap");
-    expect(kinds).not.toContain("NetworkPolicy");
+    expect(kinds).toContain("NetworkPolicy");
+    const open = await template("greeter-operator", NAMESPACE, ["--set", "networkPolicy.enabled=false"]);
+    expect(open.map((o) => o.kind)).not.toContain("NetworkPolicy");
     const single = await template("greeter-operator", NAMESPACE, ["--set", "replicaCount=1"]);
     expect(single.map((o) => o.kind)).not.toContain("PodDisruptionBudget");
     const off = await template("greeter-operator", NAMESPACE, [

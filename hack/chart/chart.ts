@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CRD_FILE } from "../../operator/api/v1alpha1/greeter-crd.ts";
-import { CHART, context, dashboardTemplates, networkPolicyTemplate, objectTemplates } from "./objects.ts";
+import { CHART, context, dashboardTemplates, objectTemplates } from "./objects.ts";
 import { readme } from "./readme.ts";
 import type { Obj } from "./template-text.ts";
 import { valuesSchema, valuesTree, valuesYaml } from "./values.ts";
@@ -102,6 +102,7 @@ export function renderChart(input: Input = configInput()): Map<string, string> {
     replicas: deployment.spec.replicas,
     dashboardLabel: sidecar as [string, string],
     metricsSecure,
+    networkPolicy: objs.some((o) => o.kind === "NetworkPolicy"),
   });
   const values = valuesYaml(tree);
   const files = new Map<string, string>();
@@ -126,7 +127,6 @@ appVersion: "${version}"
   const templates = [
     ...objectTemplates(objs, ctx, metricsSecure),
     ...dashboardTemplates(dashboards, sidecar[0]),
-    networkPolicyTemplate(objs),
   ];
   for (const { file, text } of templates) {
     if (files.has(`templates/${file}`)) throw new Error(`two objects would be written to templates/${file}`);

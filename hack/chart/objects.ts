@@ -255,6 +255,9 @@ export function objectTemplates(
       case "ServiceMonitor":
         text = t.render(serviceMonitor(t, ctx, o, metricsSecure), "$.Values.serviceMonitor.enabled");
         break;
+      case "NetworkPolicy":
+        text = t.render(substitute(t, ctx, o) as Obj, "$.Values.networkPolicy.enabled");
+        break;
       case "PrometheusRule": {
         const out = substitute(t, ctx, o) as Obj;
         extraLabels(t, out, "$.Values.prometheusRule.additionalLabels");
@@ -315,30 +318,4 @@ export function dashboardTemplates(configMaps: Obj[], label: string): TemplateFi
     };
     return { file: `configmap-${cm.metadata.name}.yaml`, text: t.render(out, "$.Values.dashboards.enabled") };
   });
-}
-
-/** Admits traffic to the operator pods only on the ports their Services target (the metrics port). */
-export function networkPolicyTemplate(objs: Obj[]): TemplateFile {
-  const d = objs.find((o) => o.kind === "Deployment") as Obj;
-  const selector = d.spec.selector.matchLabels as Record<string, string>;
-  const selects = (s: Obj) => Object.entries(s.spec.selector ?? {}).every(([k, v]) => selector[k] === v);
-  const ports = objs
-    .filter((o) => o.kind === "Service" && selects(o))
-    .flatMap((s) => s.spec.ports.map((p: Obj) => ({ port: p.targetPort, protocol: p.protocol ?? "TCP" })));
-  const t = new Template();
-  const np: Obj = {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: {
-      name: t.expr(FULLNAME),
-      namespace: t.expr("{{ $.Release.Namespace }}"),
-      labels: { "helm-labels": helmLabels(t) },
-    },
-    spec: {
-      podSelector: { matchLabels: { ...selector, [INSTANCE]: t.expr("{{ $.Release.Name }}") } },
-      policyTypes: ["Ingress"],
-      ingress: [{ ports }],
-    },
-  };
-  return { file: "networkpolicy.yaml", text: t.render(np, "$.Values.networkPolicy.enabled") };
 }

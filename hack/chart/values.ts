@@ -32,6 +32,8 @@ export interface Sources {
   dashboardLabel: [string, string];
   /** The `--metrics-secure` flag's default when the operator has one (issue #13), else undefined. */
   metricsSecure: boolean | undefined;
+  /** Whether config/ installs the operator's NetworkPolicy (config/manager/network-policy.yaml). */
+  networkPolicy: boolean;
 }
 
 const envValue = (manager: Obj, name: string): string | undefined =>
@@ -199,8 +201,8 @@ export function valuesTree(s: Sources): Record<string, Node> {
     networkPolicy: {
       children: {
         enabled: {
-          doc: "A NetworkPolicy that admits traffic to the operator pods only on their metrics port (probes come from the kubelet).",
-          value: false,
+          doc: "The NetworkPolicy of config/manager: ingress to the operator pods only on their metrics and probe ports (docs/security.md).",
+          value: s.networkPolicy,
           schema: { type: "boolean" },
         },
       },

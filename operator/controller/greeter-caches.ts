@@ -1,6 +1,6 @@
 /**
  * The informers and API clients the Greeter controller reads and writes through: Greeters (all of them in
- * the watched namespaces), and only our own Deployments, Services, ServiceMonitors and Pods (label-selected
+ * the watched namespaces), and only our own Deployments, Services, ServiceMonitors, NetworkPolicies and Pods (label-selected
  * on LABEL_GREETER, trimmed by cache-transforms.ts). Pods are indexed by their Greeter ("namespace/name").
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
@@ -24,7 +24,7 @@ import { byLabel } from "../runtime/store.ts";
 import { StringPool } from "../runtime/string-pool.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import { forChildCache, forNameCache, forPodCache } from "./cache-transforms.ts";
-import type { ServiceMonitor } from "./types.ts";
+import type { NetworkPolicy, ServiceMonitor } from "./types.ts";
 
 export const greeterType: ResourceType = {
   group: GROUP,
@@ -42,6 +42,14 @@ export const serviceMonitorType: ResourceType = {
   namespaced: true,
 };
 
+export const networkPolicyType: ResourceType = {
+  group: "networking.k8s.io",
+  version: "v1",
+  plural: "networkpolicies",
+  kind: "NetworkPolicy",
+  namespaced: true,
+};
+
 /** Index of the pods informer: "namespace/greeter-name". */
 export const PODS_BY_GREETER = "greeter";
 
@@ -52,6 +60,7 @@ export interface GreeterCaches {
   deployments: Informer<V1Deployment>;
   services: Informer<V1Service>;
   serviceMonitors: Informer<ServiceMonitor>;
+  networkPolicies: Informer<NetworkPolicy>;
   pods: Informer<V1Pod>;
   /**
    * Names taken by objects of the children's kinds that are not ours (metadata only, without the greeter
@@ -61,7 +70,7 @@ export interface GreeterCaches {
   foreign: Record<ChildKind, Informer>;
 }
 
-export type ChildKind = "Deployment" | "Service" | "ServiceMonitor";
+export type ChildKind = "Deployment" | "Service" | "ServiceMonitor" | "NetworkPolicy";
 
 export interface GreeterClients {
   greeters: ResourceClient<GreeterObject>;
@@ -87,11 +96,13 @@ export function greeterCaches(
   const deployments = new ResourceClient<V1Deployment>(client, knownTypes.deployments);
   const services = new ResourceClient<V1Service>(client, knownTypes.services);
   const serviceMonitors = new ResourceClient<ServiceMonitor>(client, serviceMonitorType);
+  const networkPolicies = new ResourceClient<NetworkPolicy>(client, networkPolicyType);
   const caches: GreeterCaches = {
     greeters: new Informer(greeters, all),
     deployments: new Informer(deployments, { ...ours, transform: forChildCache }),
     services: new Informer(services, { ...ours, transform: forChildCache }),
     serviceMonitors: new Informer(serviceMonitors, { ...ours, transform: forChildCache }),
+    networkPolicies: new Informer(networkPolicies, { ...ours, transform: forChildCache }),
     pods: new Informer(new ResourceClient<V1Pod>(client, knownTypes.pods), {
       ...ours,
       transform: forPodCache,
@@ -100,6 +111,7 @@ export function greeterCaches(
       Deployment: foreign(knownTypes.deployments, "deployments"),
       Service: foreign(knownTypes.services, "services"),
       ServiceMonitor: foreign(serviceMonitorType, "servicemonitors"),
+      NetworkPolicy: foreign(networkPolicyType, "networkpolicies"),
     },
   };
   caches.pods.store.addIndex(PODS_BY_GREETER, byLabel(LABEL_GREETER));
@@ -107,7 +119,12 @@ export function greeterCaches(
     caches,
     clients: {
       greeters,
-      children: { Deployment: deployments, Service: services, ServiceMonitor: serviceMonitors },
+      children: {
+        Deployment: deployments,
+        Service: services,
+        ServiceMonitor: serviceMonitors,
+        NetworkPolicy: networkPolicies,
+      },
     },
   };
 }

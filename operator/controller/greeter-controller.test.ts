@@ -103,6 +103,7 @@ describe("GreeterController.reconcile", () => {
       if (body.kind === "Deployment") controller.deployments.store.set(returned as never);
       if (body.kind === "Service") controller.services.store.set(returned as never);
       if (body.kind === "ServiceMonitor") controller.serviceMonitors.store.set(returned as never);
+      if (body.kind === "NetworkPolicy") controller.networkPolicies.store.set(returned as never);
     }
   }
 
@@ -131,6 +132,43 @@ describe("GreeterController.reconcile", () => {
     expect(events[0]).toMatchObject({ regarding: { kind: "Greeter", name: "hello", namespace: "demo" } });
 
     // The world answers (children exist now, status written): a few rounds converge, then nothing is sent.
+    let seen = 0;
+    let quietRound = -1;
+    for (let round = 0; round < 4 && quietRound < 0; round++) {
+      observeWrites(controller, server.requests.slice(seen));
+      seen = server.requests.length;
+      await reconcile("demo/hello");
+      if (!server.requests.slice(seen).some(isMutation)) quietRound = round;
+    }
+    expect(quietRound).toBeGreaterThanOrEqual(0);
+  });
+
+  it("applies an exposed Greeter's metrics Service and its NetworkPolicy too, then goes quiet", async () => {
+    const { server, controller, reconcile } = await setup();
+    controller.greeters.store.set(
+      aGreeter({ service: { type: "LoadBalancer" }, networkPolicy: { enabled: true } }) as never,
+    );
+    await reconcile("demo/hello");
+    expect(server.requests.filter((r) => r.method === "PATCH").map((r) => r.url.pathname)).toEqual([
+      "/apis/networking.k8s.io/v1/namespaces/demo/networkpolicies/hello",
+      "/apis/apps/v1/namespaces/demo/deployments/hello",
+      "/api/v1/namespaces/demo/services/hello",
+      "/api/v1/namespaces/demo/services/hello-metrics",
+      "/apis/monitoring.coreos.com/v1/namespaces/demo/servicemonitors/hello",
+      "/apis/greeter.operator.dev/v1alpha1/namespaces/demo/greeters/hello/status",
+    ]);
+    // Before the watches deliver anything, a second reconcile must not redo the writes (read-your-writes,
+    // also for the second Service of the same kind).
+    const first = server.requests.length;
+    await reconcile("demo/hello");
+    expect(
+      server.requests
+        .slice(first)
+        .filter(isMutation)
+        .filter((r) => r.method === "PATCH" && !r.url.pathname.endsWith("/status"))
+        .map((r) => r.url.pathname),
+    ).toEqual([]);
+
     let seen = 0;
     let quietRound = -1;
     for (let round = 0; round < 4 && quietRound < 0; round++) {

@@ -42,10 +42,11 @@ import {
   greeterCaches,
   PODS_BY_GREETER,
 } from "./greeter-caches.ts";
-import { childNames } from "./names.ts";
+import { childNames, greeterNamesFor } from "./names.ts";
 import {
   applyFailureEvent,
   type EventSpec,
+  type NetworkPolicy,
   type ObservedChildren,
   type Plan,
   reconcileGreeter,
@@ -57,6 +58,9 @@ import { SsaCache } from "./ssa-cache.ts";
 import { DEFAULT_STATUS_HOLD_MS, StatusHold } from "./status-hold.ts";
 
 const TYPE_GONE_RETRY_MS = 2_000;
+
+/** Where #observe keeps the cached version of one child: two children may share a kind (the Services). */
+const cacheSlot = (kind: string | undefined, name: string | undefined) => `${kind}/${name}`;
 
 export interface GreeterControllerOptions {
   client: KubeClient;
@@ -79,6 +83,7 @@ export class GreeterController {
   readonly deployments: Informer<V1Deployment>;
   readonly services: Informer<V1Service>;
   readonly serviceMonitors: Informer<ServiceMonitor>;
+  readonly networkPolicies: Informer<NetworkPolicy>;
   readonly pods: Informer<V1Pod>;
   readonly foreign: GreeterCaches["foreign"];
   readonly #o: GreeterControllerOptions;
@@ -93,6 +98,7 @@ export class GreeterController {
     Deployment: new RecentWrites(),
     Service: new RecentWrites(),
     ServiceMonitor: new RecentWrites(),
+    NetworkPolicy: new RecentWrites(),
   };
 
   constructor(options: GreeterControllerOptions) {
@@ -109,6 +115,7 @@ export class GreeterController {
       deployments: this.deployments,
       services: this.services,
       serviceMonitors: this.serviceMonitors,
+      networkPolicies: this.networkPolicies,
       pods: this.pods,
       foreign: this.foreign,
     } = caches);
@@ -129,6 +136,7 @@ export class GreeterController {
       .owns(this.deployments, owner)
       .owns(this.services, owner)
       .owns(this.serviceMonitors, owner)
+      .owns(this.networkPolicies, owner)
       // Pods belong to ReplicaSets; the label carries their Greeter.
       .watches(this.pods, (pod) => {
         const name = pod.metadata?.labels?.[LABEL_GREETER];
@@ -137,8 +145,10 @@ export class GreeterController {
       .resyncOnRelist(this.serviceMonitors);
     // A foreign object that takes (or frees) a child's name concerns the Greeter of that name, if there is one.
     const greeterNamed = (obj: KubernetesObject) => {
-      const key = objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
-      return this.greeters.store.get(key) ? [key] : [];
+      const name = obj.metadata?.name ?? "";
+      return greeterNamesFor(name)
+        .map((n) => objectKey(obj.metadata?.namespace, n))
+        .filter((key) => this.greeters.store.get(key) !== undefined);
     };
     for (const informer of Object.values(this.foreign)) this.controller.watches(informer, greeterNamed);
   }
@@ -149,6 +159,7 @@ export class GreeterController {
       this.deployments,
       this.services,
       this.serviceMonitors,
+      this.networkPolicies,
       this.pods,
       ...Object.values(this.foreign),
     ] as Informer<KubernetesObject>[];
@@ -195,7 +206,7 @@ export class GreeterController {
         });
         // Trimmed like the cache: at thousands of new Greeters these answers are many and briefly kept.
         const answer = forChildCache(written);
-        this.#recentOf(kind).remember(cached[kind], answer);
+        this.#recentOf(kind).remember(cached[cacheSlot(kind, child.metadata?.name)], answer);
         this.#ssaCache.remember(key, child, answer);
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
@@ -263,34 +274,70 @@ export class GreeterController {
     const names = childNames(greeter.metadata.name ?? "");
     const crdInstalled = !this.serviceMonitors.absent;
     const cached = {
-      Deployment: this.deployments.store.get(objectKey(namespace, names.deployment)),
-      Service: this.services.store.get(objectKey(namespace, names.service)),
-      ServiceMonitor: this.serviceMonitors.store.get(objectKey(namespace, names.serviceMonitor)),
+      [cacheSlot("Deployment", names.deployment)]: this.deployments.store.get(
+        objectKey(namespace, names.deployment),
+      ),
+      [cacheSlot("Service", names.service)]: this.services.store.get(objectKey(namespace, names.service)),
+      [cacheSlot("Service", names.metricsService)]: this.services.store.get(
+        objectKey(namespace, names.metricsService),
+      ),
+      [cacheSlot("ServiceMonitor", names.serviceMonitor)]: this.serviceMonitors.store.get(
+        objectKey(namespace, names.serviceMonitor),
+      ),
+      [cacheSlot("NetworkPolicy", names.networkPolicy)]: this.networkPolicies.store.get(
+        objectKey(namespace, names.networkPolicy),
+      ),
     };
-    const [deployment, service, serviceMonitor] = await Promise.all([
+    const slot = (kind: ChildKind, name: string) => cached[cacheSlot(kind, name)];
+    const [deployment, service, metricsService, serviceMonitor, networkPolicy] = await Promise.all([
       this.#child<V1Deployment>(
         "Deployment",
         greeter,
-        cached.Deployment,
+        slot("Deployment", names.deployment),
         namespace,
         names.deployment,
         signal,
       ),
-      this.#child<V1Service>("Service", greeter, cached.Service, namespace, names.service, signal),
+      this.#child<V1Service>(
+        "Service",
+        greeter,
+        slot("Service", names.service),
+        namespace,
+        names.service,
+        signal,
+      ),
+      this.#child<V1Service>(
+        "Service",
+        greeter,
+        slot("Service", names.metricsService),
+        namespace,
+        names.metricsService,
+        signal,
+      ),
       crdInstalled
         ? this.#child<ServiceMonitor>(
             "ServiceMonitor",
             greeter,
-            cached.ServiceMonitor,
+            slot("ServiceMonitor", names.serviceMonitor),
             namespace,
             names.serviceMonitor,
             signal,
           )
         : undefined,
+      this.#child<NetworkPolicy>(
+        "NetworkPolicy",
+        greeter,
+        slot("NetworkPolicy", names.networkPolicy),
+        namespace,
+        names.networkPolicy,
+        signal,
+      ),
     ]);
     const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
       ...(service ? { service } : {}),
+      ...(metricsService ? { metricsService } : {}),
+      ...(networkPolicy ? { networkPolicy } : {}),
       ...(serviceMonitor ? { serviceMonitor } : {}),
       serviceMonitorCrdInstalled: crdInstalled,
       pods: this.pods.store.byIndex(PODS_BY_GREETER, objectKey(namespace, greeter.metadata.name ?? "")),

@@ -13,13 +13,31 @@ import {
   MANAGED_BY,
 } from "../api/v1alpha1/constants.ts";
 
+/** Added to the Greeter's name for the internal metrics Service of a NodePort or LoadBalancer Greeter. */
+export const METRICS_SERVICE_SUFFIX = "-metrics";
+
 /** Every child is named after its Greeter: the Greeter CRD restricts names to DNS-1035 labels for this. */
 export function childNames(greeterName: string): {
   deployment: string;
   service: string;
+  metricsService: string;
   serviceMonitor: string;
+  networkPolicy: string;
 } {
-  return { deployment: greeterName, service: greeterName, serviceMonitor: greeterName };
+  return {
+    deployment: greeterName,
+    service: greeterName,
+    metricsService: `${greeterName}${METRICS_SERVICE_SUFFIX}`,
+    serviceMonitor: greeterName,
+    networkPolicy: greeterName,
+  };
+}
+
+/** The Greeters whose child could be named `childName`: one of that name, and one whose metrics Service it is. */
+export function greeterNamesFor(childName: string): string[] {
+  return childName.endsWith(METRICS_SERVICE_SUFFIX)
+    ? [childName, childName.slice(0, -METRICS_SERVICE_SUFFIX.length)]
+    : [childName];
 }
 
 /** Labels selecting the Greeter's pods (Deployment selector, Service selector, status.selector). Immutable. */

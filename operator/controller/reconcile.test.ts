@@ -1,11 +1,14 @@
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { Condition, GreeterSpecInput, GreeterStatus } from "../api/v1alpha1/greeter.ts";
+import { GreeterSpecSchema } from "../api/v1alpha1/greeter.ts";
+import { desiredService } from "./desired/service.ts";
 import { appliedKey, fingerprintToRemember, reconcileGreeter, statusNeedsWrite } from "./reconcile.ts";
 import { converged } from "./testing/converged.ts";
 import {
   aGreeter,
   aPod,
+  asServerReturns,
   CTX,
   EVERY_FIELD,
   foreign,
@@ -15,7 +18,7 @@ import {
   type ServiceMonitor,
   withRollout,
 } from "./testing/fixtures.ts";
-import type { Plan } from "./types.ts";
+import type { NetworkPolicy, Plan } from "./types.ts";
 
 const condition = (plan: Plan | GreeterStatus, type: string): Condition | undefined =>
   ("status" in plan && typeof plan.status === "object"
@@ -139,6 +142,123 @@ describe("a converged Greeter", () => {
     const plan = reconcileGreeter(greeter, { ...observed, service: undefined }, CTX);
     expect(kinds(plan)).toEqual(["Service"]);
     expect(plan.events).toContainEqual(expect.objectContaining({ reason: "Created" }));
+  });
+});
+
+describe("the metrics port of an exposed Greeter", () => {
+  const names = (plan: Plan) => plan.apply.map((o) => `${o.kind} ${o.metadata?.name}`);
+
+  it("a new ClusterIP Greeter makes one Service, with both ports", () => {
+    const plan = reconcileGreeter(aGreeter(), nothingObserved(), CTX);
+    expect(names(plan)).toEqual(["Deployment hello", "Service hello", "ServiceMonitor hello"]);
+  });
+
+  it("a new NodePort Greeter also makes the internal Service hello-metrics", () => {
+    const plan = reconcileGreeter(aGreeter({ service: { type: "NodePort" } }), nothingObserved(), CTX);
+    expect(names(plan)).toEqual([
+      "Deployment hello",
+      "Service hello",
+      "Service hello-metrics",
+      "ServiceMonitor hello",
+    ]);
+  });
+
+  it("going back to ClusterIP deletes hello-metrics and puts the metrics port on the Greeter's Service", () => {
+    const { greeter, observed } = converged({ service: { type: "LoadBalancer" } });
+    const plan = reconcileGreeter({ ...greeter, spec: {} }, observed, CTX);
+    expect(names(plan)).toEqual(["Service hello"]);
+    expect((plan.apply[0] as V1Service).spec?.ports?.map((p) => p.name)).toEqual(["http", "metrics"]);
+    expect(plan.delete).toEqual([
+      expect.objectContaining({ kind: "Service", name: "hello-metrics", uid: "uid-of-Service" }),
+    ]);
+  });
+
+  it("going to NodePort takes the metrics port off the public Service", () => {
+    const { greeter, observed } = converged();
+    const plan = reconcileGreeter({ ...greeter, spec: { service: { type: "NodePort" } } }, observed, CTX);
+    expect(names(plan)).toEqual(["Service hello", "Service hello-metrics"]);
+    expect((plan.apply[0] as V1Service).spec?.ports?.map((p) => p.name)).toEqual(["http"]);
+  });
+
+  it("never applies over a foreign Service named hello-metrics, and is Degraded with NameConflict", () => {
+    const { greeter, observed } = converged({ service: { type: "NodePort" } });
+    const clash = foreign(observed.metricsService as V1Service);
+    const plan = reconcileGreeter(greeter, { ...observed, metricsService: clash }, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(plan.delete).toEqual([]);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "NameConflict" });
+    expect(condition(plan, "Degraded")?.message).toMatch(/Service demo\/hello-metrics already exists/);
+  });
+
+  it("leaves a foreign hello-metrics alone once the Greeter is ClusterIP", () => {
+    const { greeter, observed } = converged();
+    const other = foreign(asServerReturns(desiredService(aGreeter(), GreeterSpecSchema.parse({}))));
+    const plan = reconcileGreeter(greeter, { ...observed, metricsService: other }, CTX);
+    expect(plan.delete).toEqual([]);
+  });
+
+  it("degrades an exposed Greeter whose name leaves no room for -metrics", () => {
+    const name = `g${"x".repeat(55)}`;
+    const plan = reconcileGreeter(
+      aGreeter({ service: { type: "NodePort" } }, { name }),
+      nothingObserved(),
+      CTX,
+    );
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "Degraded")?.message).toMatch(/at most 55 characters/);
+    expect(reconcileGreeter(aGreeter({}, { name }), nothingObserved(), CTX).apply).not.toEqual([]);
+  });
+});
+
+describe("the opt-in NetworkPolicy", () => {
+  const names = (plan: Plan) => plan.apply.map((o) => `${o.kind} ${o.metadata?.name}`);
+  const opted = { networkPolicy: { enabled: true, namespaces: ["shop"] } };
+
+  it("is created before the Deployment, so the pods never run without it", () => {
+    const plan = reconcileGreeter(aGreeter(opted), nothingObserved(), CTX);
+    expect(names(plan)).toEqual([
+      "NetworkPolicy hello",
+      "Deployment hello",
+      "Service hello",
+      "ServiceMonitor hello",
+    ]);
+  });
+
+  it("stays idle once converged, and is applied again when the namespaces change", () => {
+    const { greeter, observed } = converged(opted);
+    expect(reconcileGreeter(greeter, observed, { ...CTX, now: LATER }).apply).toEqual([]);
+    const changed = { ...greeter, spec: { networkPolicy: { enabled: true, namespaces: ["shop", "cart"] } } };
+    expect(names(reconcileGreeter(changed, observed, CTX))).toEqual(["NetworkPolicy hello"]);
+  });
+
+  it.each([
+    ["disabled", { networkPolicy: { enabled: false } }],
+    ["removed", {}],
+  ])("is deleted once the opt-in is %s", (_how, spec) => {
+    const { greeter, observed } = converged(opted);
+    const plan = reconcileGreeter({ ...greeter, spec }, observed, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(plan.delete).toEqual([
+      expect.objectContaining({ kind: "NetworkPolicy", name: "hello", uid: "uid-of-NetworkPolicy" }),
+    ]);
+  });
+
+  it("never applies over a NetworkPolicy it does not control, and is Degraded with NameConflict", () => {
+    const { greeter, observed } = converged(opted);
+    const clash = foreign(observed.networkPolicy as NetworkPolicy);
+    const plan = reconcileGreeter(greeter, { ...observed, networkPolicy: clash }, CTX);
+    expect(plan.apply).toEqual([]);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "NameConflict" });
+    expect(condition(plan, "Degraded")?.message).toMatch(/NetworkPolicy demo\/hello already exists/);
+  });
+
+  it("leaves someone else's NetworkPolicy of that name alone when the Greeter does not opt in", () => {
+    const { observed: withPolicy } = converged(opted);
+    const { greeter, observed } = converged();
+    const other = foreign(withPolicy.networkPolicy as NetworkPolicy);
+    const plan = reconcileGreeter(greeter, { ...observed, networkPolicy: other }, CTX);
+    expect(plan.delete).toEqual([]);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "False" });
   });
 });
 

@@ -9,18 +9,21 @@ import { ConditionType, Reason } from "../api/v1alpha1/conditions.ts";
 import {
   GREETER_NAME_PATTERN,
   type Greeter,
+  type GreeterSpec,
   type GreeterStatus,
+  MAX_EXPOSED_GREETER_NAME_LENGTH,
   MAX_GREETER_NAME_LENGTH,
   parseGreeterSpec,
 } from "../api/v1alpha1/greeter.ts";
 import { applyFingerprint, needsApply } from "./compare.ts";
 import { findCondition, mergeConditions, withTransitionTime } from "./conditions.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
+import { desiredNetworkPolicy } from "./desired/network-policy.ts";
 import { describeController, isControlledBy } from "./desired/owner.ts";
-import { desiredService, serviceUrl } from "./desired/service.ts";
+import { desiredMetricsService, desiredService, isExposed, serviceUrl } from "./desired/service.ts";
 import { desiredServiceMonitor } from "./desired/service-monitor.ts";
 import { childEvent, refTo, transitionEvents, truncate } from "./events.ts";
-import { childSelector, selectorString } from "./names.ts";
+import { childNames, childSelector, selectorString } from "./names.ts";
 import { podFailure } from "./pod-failures.ts";
 import { rolloutState } from "./rollout.ts";
 import { type Findings, greeterConditions, type MonitoringState } from "./status.ts";
@@ -28,6 +31,7 @@ import type { EventSpec, ObjectRef, ObservedChildren, Plan, ReconcileContext } f
 
 export type {
   EventSpec,
+  NetworkPolicy,
   ObjectRef,
   ObservedChildren,
   Plan,
@@ -93,7 +97,7 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
   };
 
   const parsed = parseGreeterSpec(greeter.spec);
-  const nameProblem = invalidName(name);
+  const nameProblem = invalidName(name, parsed.ok ? parsed.spec : undefined);
   if (!parsed.ok || nameProblem) {
     const findings: Findings = {
       generation,
@@ -123,6 +127,17 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
   const service = ownedOrConflict(observed.service, "Service");
 
   const children: Child[] = [];
+  const deletes: ObjectRef[] = [];
+  // First, so that a new Greeter's pods never run without the policy it asks for.
+  const networkPolicy = desiredNetworkPolicy(greeter, spec);
+  if (networkPolicy) {
+    const observedPolicy = ownedOrConflict(observed.networkPolicy, "NetworkPolicy");
+    if (!observedPolicy.conflict) {
+      children.push({ desired: networkPolicy, observed: observedPolicy.mine });
+    }
+  } else if (observed.networkPolicy && isControlledBy(observed.networkPolicy, greeter)) {
+    deletes.push(refTo(observed.networkPolicy));
+  }
   if (!deployment.conflict) {
     children.push({
       desired: desiredDeployment(greeter, spec, ctx.defaultImage),
@@ -131,7 +146,16 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
   }
   if (!service.conflict) children.push({ desired: desiredService(greeter, spec), observed: service.mine });
 
-  const deletes: ObjectRef[] = [];
+  const metricsService = desiredMetricsService(greeter, spec);
+  if (metricsService) {
+    const observedMetrics = ownedOrConflict(observed.metricsService, "Service");
+    if (!observedMetrics.conflict) {
+      children.push({ desired: metricsService, observed: observedMetrics.mine });
+    }
+  } else if (observed.metricsService && isControlledBy(observed.metricsService, greeter)) {
+    // Back to ClusterIP: the Greeter's own Service carries the metrics port again.
+    deletes.push(refTo(observed.metricsService));
+  }
   let monitoring: MonitoringState;
   const sm = observed.serviceMonitor;
   const smIsMine = sm !== undefined && isControlledBy(sm, greeter);
@@ -170,7 +194,11 @@ export function reconcileGreeter(greeter: Greeter, observed: ObservedChildren, c
       deployment.mine && !deploymentApplying ? rolloutState(deployment.mine, spec.replicas) : undefined,
     deploymentApplying,
     rollingOutNewSpec: !spec.paused && newSpecNotYetReady(previous, generation),
-    serviceAvailable: service.mine !== undefined || applying("Service"),
+    serviceAvailable:
+      service.mine !== undefined ||
+      apply.some(
+        (c) => c.desired.kind === "Service" && c.desired.metadata?.name === childNames(name).service,
+      ),
     conflicts,
     podFailure: podFailure(observed.pods),
     monitoring,
@@ -223,9 +251,14 @@ function newSpecNotYetReady(previous: GreeterStatus, generation: number): boolea
   return ready.status === "False" && ready.reason === Reason.RolloutInProgress;
 }
 
-function invalidName(name: string): string | undefined {
-  if (name.length <= MAX_GREETER_NAME_LENGTH && new RegExp(GREETER_NAME_PATTERN).test(name)) return undefined;
-  return `metadata.name ${JSON.stringify(name)} must be a DNS-1035 label: it names the Greeter's Service`;
+function invalidName(name: string, spec: GreeterSpec | undefined): string | undefined {
+  if (name.length > MAX_GREETER_NAME_LENGTH || !new RegExp(GREETER_NAME_PATTERN).test(name)) {
+    return `metadata.name ${JSON.stringify(name)} must be a DNS-1035 label: it names the Greeter's Service`;
+  }
+  if (spec && isExposed(spec) && name.length > MAX_EXPOSED_GREETER_NAME_LENGTH) {
+    return `metadata.name of a ${spec.service.type} Greeter must be at most ${MAX_EXPOSED_GREETER_NAME_LENGTH} characters: it also names the Service ${name}-metrics`;
+  }
+  return undefined;
 }
 
 /**

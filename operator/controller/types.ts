@@ -2,7 +2,14 @@
  * The contract between the pure Greeter reconciler and the runtime glue that feeds it and carries out its Plan.
  * Nothing here performs I/O.
  */
-import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1LabelSelector,
+  V1NetworkPolicyPort,
+  V1Pod,
+  V1Service,
+} from "@kubernetes/client-node";
 import type { GreeterStatus } from "../api/v1alpha1/greeter.ts";
 
 /** monitoring.coreos.com/v1 ServiceMonitor, only the fields the operator writes or reads. */
@@ -15,6 +22,26 @@ export interface ServiceMonitor extends KubernetesObject {
   };
 }
 
+/** A networking.k8s.io/v1 NetworkPolicyPeer as JSON (client-node's V1NetworkPolicyPeer is that too). */
+export interface NetworkPolicyPeer {
+  namespaceSelector?: V1LabelSelector;
+  podSelector?: V1LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+/**
+ * networking.k8s.io/v1 NetworkPolicy as JSON, only the fields the operator writes. client-node's
+ * V1NetworkPolicy names an ingress rule's `from` `_from` (its serializer renames it), but objects travel
+ * here as plain JSON.
+ */
+export interface NetworkPolicy extends KubernetesObject {
+  spec?: {
+    podSelector: V1LabelSelector;
+    policyTypes?: string[];
+    ingress?: Array<{ from?: NetworkPolicyPeer[]; ports?: V1NetworkPolicyPort[] }>;
+  };
+}
+
 /**
  * What the runtime observed for one Greeter, from its informer caches.
  * deployment/service/serviceMonitor are the objects NAMED like the child (see childNames) in the Greeter's
@@ -23,7 +50,11 @@ export interface ServiceMonitor extends KubernetesObject {
 export interface ObservedChildren {
   deployment?: V1Deployment;
   service?: V1Service;
+  /** The Service `<name>-metrics` (childNames().metricsService), which only a NodePort or LoadBalancer Greeter has. */
+  metricsService?: V1Service;
   serviceMonitor?: ServiceMonitor;
+  /** The NetworkPolicy `<name>`, which only a Greeter with spec.networkPolicy.enabled has. */
+  networkPolicy?: NetworkPolicy;
   /** Whether servicemonitors.monitoring.coreos.com is served right now. */
   serviceMonitorCrdInstalled: boolean;
   /** Pods labelled with this Greeter's selector (childSelector), to spot ImagePullBackOff and CrashLoopBackOff. */
@@ -66,11 +97,14 @@ export interface EventSpec {
 
 export interface Plan {
   /**
-   * Children to server-side apply (field manager FIELD_MANAGER, force: true), in order: Deployment, Service,
-   * ServiceMonitor. Only children whose owned fields differ from what was observed: an idle Greeter yields [].
+   * Children to server-side apply (field manager FIELD_MANAGER, force: true), in order: NetworkPolicy (opt-in),
+   * Deployment, Service, the metrics Service (exposed Greeters), ServiceMonitor. Only children whose owned fields differ from what was observed: an idle Greeter yields [].
    */
   apply: KubernetesObject[];
-  /** Children to delete, e.g. our ServiceMonitor once monitoring is disabled. */
+  /**
+   * Children to delete, e.g. our ServiceMonitor once monitoring is disabled, the metrics Service once the
+   * Greeter is ClusterIP again, our NetworkPolicy once the Greeter no longer asks for one.
+   */
   delete: ObjectRef[];
   /** The status to write if every apply and delete succeeds; write it only when statusNeedsWrite says so. */
   status: GreeterStatus;

@@ -1,7 +1,8 @@
 // What only a real node shows: the images start under config/default's securityContext, the operator
 // deployed by `kubectl apply -k config/default` runs its Greeters as real pods, the greeting set in the spec
 // is what a client gets back through the Service, and both /metrics endpoints answer inside the cluster (the
-// operator's over HTTPS, to a token of the metrics-reader role only).
+// greeter's on its own metrics port, never on the public one; the operator's over HTTPS, to a token of the
+// metrics-reader role only).
 // Runs on kind (hack/e2e-kind.sh), never on the local control plane: kwok nodes run no containers.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -60,19 +61,28 @@ describe("a Greeter on a kind node", () => {
     });
   });
 
-  it("serves the greeter's /metrics through the same Service, counting the greetings", async () => {
-    const url = (service as PortForward).url;
-    expect((await echoName(url, "Ada")).status).toBe(200);
-    const samples = parsePromText(await metricsText(url));
-    expect(sampleValue(samples, "greeter_build_info", { version: VERSION })).toBe(1);
-    expect(sampleValue(samples, "greeter_greetings_total")).toBeGreaterThanOrEqual(1);
-    expect(
-      sampleValue(samples, "http_requests_total", {
-        method: "POST",
-        route: "/echo-name",
-        status_code: "200",
-      }),
-    ).toBeGreaterThanOrEqual(1);
+  it("serves the greeter's /metrics on the pod's metrics port, not on the public one, counting the greetings", async () => {
+    // One pod, both ports: the greeting counted must be one this very pod served.
+    const [pod] = await list(ns.name, "pods", `app.kubernetes.io/instance=${NAME}`);
+    const http = await portForward(ns.name, `pod/${pod?.metadata.name}`, 8080);
+    const metrics = await portForward(ns.name, `pod/${pod?.metadata.name}`, 9464);
+    try {
+      expect((await echoName(http.url, "Ada")).status).toBe(200);
+      expect((await fetch(`${http.url}/metrics`)).status).toBe(404);
+      const samples = parsePromText(await metricsText(metrics.url));
+      expect(sampleValue(samples, "greeter_build_info", { version: VERSION })).toBe(1);
+      expect(sampleValue(samples, "greeter_greetings_total")).toBeGreaterThanOrEqual(1);
+      expect(
+        sampleValue(samples, "http_requests_total", {
+          method: "POST",
+          route: "/echo-name",
+          status_code: "200",
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    } finally {
+      await http.close();
+      await metrics.close();
+    }
   });
 
   it("answers with a changed greeting once the operator has rolled it out", async () => {

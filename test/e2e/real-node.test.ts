@@ -81,7 +81,7 @@ describe("a Greeter's Service, from a pod in the cluster", () => {
     const client = await startClientPod(ns.name, "probe", PROBE_SCRIPT, {
       ECHO_URL: `http://${ip}/echo-name`,
       NAME: "Zoë Ødegård",
-      METRICS_URLS: `http://${ip}/metrics ${operatorUrl}`,
+      METRICS_URLS: `http://${ip}:9464/metrics http://${ip}/metrics ${operatorUrl}`,
       METRICS_TOKEN: token,
     });
     const out = await client.result<{
@@ -92,8 +92,10 @@ describe("a Greeter's Service, from a pod in the cluster", () => {
     await must(["delete", "clusterrolebinding", readerBinding(ns.name, "scraper"), "--ignore-not-found"]);
     expect(out.echo).toEqual({ status: 200, body: { message: "Grüß dich, Zoë Ødegård! 👋" } });
 
-    // Both /metrics endpoints answer inside the cluster, each with what it is there to show.
-    const greeterMetrics = out.metrics[`http://${ip}/metrics`];
+    // Both /metrics endpoints answer inside the cluster, each with what it is there to show; the greeter's on
+    // the Service's metrics port only.
+    expect(out.metrics[`http://${ip}/metrics`]?.status).toBe(404);
+    const greeterMetrics = out.metrics[`http://${ip}:9464/metrics`];
     expect(greeterMetrics?.status).toBe(200);
     // Three pods behind the Service: this scrape may reach one that has not served the POST above.
     const g = parsePromText(greeterMetrics?.text ?? "");

@@ -6,13 +6,21 @@ import { GREETER_IMAGE, HardenedContainer, VERSION } from "./images.ts";
 
 const DRAIN_TIMEOUT_MS = 5_000;
 
-async function startGreeter(): Promise<{ container: StartedTestContainer; url: string }> {
+type Greeter = { container: StartedTestContainer; url: string; metricsUrl: string };
+
+async function startGreeter(): Promise<Greeter> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const container = await new HardenedContainer(GREETER_IMAGE)
-    .withEnvironment({ PORT: String(port), HOST: "127.0.0.1", DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) })
+    .withEnvironment({
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      HOST: "127.0.0.1",
+      DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
+    })
     .withWaitStrategy(Wait.forLogMessage(/greeter listening/))
     .start();
-  return { container, url: `http://127.0.0.1:${port}` };
+  return { container, url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}` };
 }
 
 async function exitCode(container: StartedTestContainer): Promise<number> {
@@ -22,7 +30,7 @@ async function exitCode(container: StartedTestContainer): Promise<number> {
 }
 
 describe("greeter image", () => {
-  let greeter: { container: StartedTestContainer; url: string };
+  let greeter: Greeter;
   beforeAll(async () => {
     greeter = await startGreeter();
   });
@@ -40,8 +48,9 @@ describe("greeter image", () => {
     expect(await res.json()).toEqual({ message: "Hello, Ada" });
   });
 
-  it("serves Prometheus metrics carrying the image's version", async () => {
-    const res = await fetch(`${greeter.url}/metrics`);
+  it("serves Prometheus metrics carrying the image's version on its metrics port, not on its public port", async () => {
+    expect((await fetch(`${greeter.url}/metrics`)).status).toBe(404);
+    const res = await fetch(`${greeter.metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const body = await res.text();

@@ -72,6 +72,15 @@ describe("the Greeter CRD on a real API server", () => {
     expect(res.stderr).toContain("DNS-1035");
   });
 
+  it("rejects an exposed Greeter whose name leaves no room for its <name>-metrics Service", async () => {
+    const name = `g${"x".repeat(55)}`;
+    const exposed = await dryRun(name, { service: { type: "NodePort" } });
+    expect(exposed.code).not.toBe(0);
+    expect(exposed.stderr).toContain("it also names the Service <name>-metrics");
+    const clusterIP = await dryRun(name, {});
+    expect(clusterIP.code, clusterIP.stderr).toBe(0);
+  });
+
   it("scales through the scale subresource and shows the printer columns", async () => {
     const created = await kubectl(["apply", "-f", "-"], {
       namespace: ns.name,

@@ -90,15 +90,20 @@ describe("the operator on a real control plane", () => {
     expect(service?.metadata.labels).toMatchObject(labels);
     expect(service?.spec).toMatchObject({
       type: "ClusterIP",
-      ports: [expect.objectContaining({ port: 80, targetPort: "http" })],
+      ports: [
+        expect.objectContaining({ name: "http", port: 80, targetPort: "http" }),
+        expect.objectContaining({ name: "metrics", port: 9464, targetPort: "metrics" }),
+      ],
     });
+    expect(await get(ns.name, "service", `${name}-metrics`)).toBeUndefined();
     expect(service?.spec.selector).toMatchObject({ "app.kubernetes.io/instance": name });
 
     const monitor = await get(ns.name, "servicemonitor", name);
     expect(monitor?.metadata.ownerReferences).toEqual([expect.objectContaining(controllerRefTo(greeter))]);
     expect(monitor?.spec.endpoints).toEqual([
-      expect.objectContaining({ port: "http", path: "/metrics", interval: "30s" }),
+      expect.objectContaining({ port: "metrics", path: "/metrics", interval: "30s" }),
     ]);
+    expect(monitor?.spec.jobLabel).toBe("greeter.operator.dev/greeter");
     expect(monitor?.spec.selector.matchLabels).toMatchObject({ "app.kubernetes.io/instance": name });
 
     // Scheduled and running (on the local control plane, kwok's nodes report them so).
@@ -110,6 +115,51 @@ describe("the operator on a real control plane", () => {
     }
     const printed = await must(["get", "greeter", name], ns.name);
     expect(printed).toMatch(new RegExp(`${name}\\s+2\\s+2\\s+.*True`));
+  });
+
+  it("keeps a NodePort Greeter's metrics port off its public Service, on an internal ClusterIP Service that goes once it is ClusterIP again", async () => {
+    await apply(ns.name, greeterManifest("public", { service: { type: "NodePort" } }));
+    await waitForReady(ns.name, "public");
+    const service = await get(ns.name, "service", "public");
+    expect(service?.spec.type).toBe("NodePort");
+    expect(service?.spec.ports.map((p: { name: string }) => p.name)).toEqual(["http"]);
+    const metrics = await eventually("the Service public-metrics", () =>
+      get(ns.name, "service", "public-metrics"),
+    );
+    expect(metrics.spec).toMatchObject({
+      type: "ClusterIP",
+      selector: service?.spec.selector,
+      ports: [expect.objectContaining({ name: "metrics", port: 9464, targetPort: "metrics" })],
+    });
+    expect(metrics.metadata.labels).toMatchObject({ "greeter.operator.dev/greeter": "public" });
+    const greeter = await get(ns.name, "greeter", "public");
+    expect(metrics.metadata.ownerReferences).toEqual([
+      expect.objectContaining(controllerRefTo(greeter as KubeObject)),
+    ]);
+    // The one Service the ServiceMonitor's selector and port name together pick is the internal one.
+    const monitor = await get(ns.name, "servicemonitor", "public");
+    const selected = await list(
+      ns.name,
+      "services",
+      Object.entries(monitor?.spec.selector.matchLabels as Record<string, string>)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(","),
+    );
+    const port = monitor?.spec.endpoints[0].port;
+    expect(
+      selected
+        .filter((s) => s.spec.ports.some((p: { name: string }) => p.name === port))
+        .map((s) => s.metadata.name),
+    ).toEqual(["public-metrics"]);
+
+    await must(["patch", "greeter", "public", "--type=merge", "-p", '{"spec":{"service":null}}'], ns.name);
+    await eventually(
+      "public-metrics to be deleted",
+      async () => !(await get(ns.name, "service", "public-metrics")),
+    );
+    const back = await get(ns.name, "service", "public");
+    expect(back?.spec.type).toBe("ClusterIP");
+    expect(back?.spec.ports.map((p: { name: string }) => p.name)).toEqual(["http", "metrics"]);
   });
 
   it("reflects spec changes in the children", async () => {

@@ -25,9 +25,17 @@ describe("an idle operator", () => {
     await apply(ns.name, greeterManifest("a", { replicas: 2 }));
     await apply(ns.name, greeterManifest("b", { replicas: 1, monitoring: { enabled: false } }));
     await apply(ns.name, greeterManifest("c", { replicas: 0 }));
+    // Every child kind: a second Service (the metrics one) and a NetworkPolicy.
+    await apply(
+      ns.name,
+      greeterManifest("d", {
+        service: { type: "NodePort" },
+        networkPolicy: { enabled: true, namespaces: [ns.name] },
+      }),
+    );
     // Converged: every status current and final (so no legitimate late write is still due), and then the
     // write count stands still (an operator that never stops writing fails here, with the counts).
-    await waitForConverged(ns.name, ["a", "b", "c"]);
+    await waitForConverged(ns.name, ["a", "b", "c", "d"]);
     const before = await waitForWritesStill(operator);
     expect(before).toBeGreaterThan(0);
 

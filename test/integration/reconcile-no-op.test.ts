@@ -6,6 +6,7 @@ import type { KubernetesObject, V1Deployment, V1Service } from "@kubernetes/clie
 import { describe, expect, it } from "vitest";
 import { FIELD_MANAGER, type Greeter, type GreeterSpecInput } from "../../operator/api/v1alpha1/index.ts";
 import {
+  type NetworkPolicy,
   type ObservedChildren,
   reconcileGreeter,
   type ServiceMonitor,
@@ -43,7 +44,9 @@ async function observe(name: string): Promise<ObservedChildren> {
   return {
     deployment: await getOrUndefined<V1Deployment>("deployments.apps", name),
     service: await getOrUndefined<V1Service>("services", name),
+    metricsService: await getOrUndefined<V1Service>("services", `${name}-metrics`),
     serviceMonitor: await getOrUndefined<ServiceMonitor>("servicemonitors.monitoring.coreos.com", name),
+    networkPolicy: await getOrUndefined<NetworkPolicy>("networkpolicies.networking.k8s.io", name),
     serviceMonitorCrdInstalled: true,
     pods: [],
   };
@@ -76,6 +79,23 @@ describe("no-op detection against real server defaults", () => {
     ["every optional field", EVERY_FIELD],
     ["replicas 0", { replicas: 0 }],
     ["LoadBalancer with a fixed nodePort", { service: { type: "LoadBalancer", nodePort: 30123 } }],
+    ["NodePort, with its metrics Service", { service: { type: "NodePort" } }],
+    [
+      "network policy with every kind of peer",
+      {
+        networkPolicy: {
+          enabled: true,
+          namespaces: ["shop", "cart"],
+          namespaceSelector: {
+            matchLabels: { team: "web" },
+            matchExpressions: [{ key: "tier", operator: "Exists" }],
+          },
+          ipBlocks: [{ cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] }, { cidr: "2001:db8::/32" }],
+        },
+      },
+    ],
+    ["network policy admitting every namespace", { networkPolicy: { enabled: true, namespaceSelector: {} } }],
+    ["network policy closed to all", { networkPolicy: { enabled: true, monitoringNamespaces: [] } }],
     ["monitoring disabled", { monitoring: { enabled: false } }],
   ] as [string, GreeterSpecInput][])("applies once, then nothing: %s", async (label, spec) => {
     const name = `g-${label.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`.slice(0, 40).replace(/-$/, "");
@@ -102,6 +122,18 @@ describe("no-op detection against real server defaults", () => {
     expect(pod?.containers[0]?.image).toBe("greeter:0.1.0");
     expect(service?.spec?.type).toBe("ClusterIP");
     expect(serviceMonitor?.metadata?.labels).not.toHaveProperty("release");
+  });
+
+  it("takes a rule out of the NetworkPolicy when its sources are removed from the spec, then is idle again", async () => {
+    const open = { enabled: true, namespaces: ["shop"], ipBlocks: [{ cidr: "10.0.0.0/8" }] };
+    let greeter = await putGreeter("narrowing", { networkPolicy: open });
+    await converge(greeter);
+    greeter = await putGreeter("narrowing", { networkPolicy: { enabled: true } });
+    const rounds = await converge(greeter);
+    expect(rounds[0]).toEqual(["NetworkPolicy"]);
+    expect(rounds[1]).toEqual([]);
+    const { networkPolicy } = await observe("narrowing");
+    expect(networkPolicy?.spec?.ingress?.map((r) => r.ports?.[0]?.port)).toEqual(["metrics"]);
   });
 
   it("reports a Service it does not control as a NameConflict and leaves it alone", async () => {

@@ -1,5 +1,6 @@
 /**
- * Test helpers for the greeter: an in-process app on a real loopback socket (port 0), with its logs
+ * Test helpers for the greeter: an in-process app and its metrics app, each on a real loopback socket (port 0),
+ * as main.ts serves them, with their logs
  * captured as parsed JSON lines, and a child-process greeter (`node greeter/main.ts`) for signal and
  * startup tests. Not part of the build (tsconfig.build.json compiles greeter/ and operator/ only).
  */
@@ -9,7 +10,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { createApp } from "../../greeter/app.ts";
+import { createApp, createMetricsApp } from "../../greeter/app.ts";
 import { loadConfig } from "../../greeter/config.ts";
 import { createMetrics, type GreeterMetrics } from "../../greeter/metrics.ts";
 
@@ -18,6 +19,8 @@ export type LogLine = Record<string, unknown> & { level: string; msg: string };
 export type TestGreeter = {
   url: string;
   port: number;
+  /** The metrics listener's base URL: GET /metrics is only there. */
+  metricsUrl: string;
   metrics: GreeterMetrics;
   logs: LogLine[];
   setReady(ready: boolean): void;
@@ -37,23 +40,32 @@ export async function startTestGreeter(
   );
   const metrics = options.metrics ?? createMetrics({ version: config.version });
   let ready = true;
-  const app = createApp(config, { log, metrics, isReady: () => ready });
-  const server: Server = app.listen(0, "127.0.0.1");
-  await once(server, "listening");
+  const deps = { log, metrics, isReady: () => ready };
+  const server: Server = createApp(config, deps).listen(0, "127.0.0.1");
+  const metricsServer: Server = createMetricsApp(deps).listen(0, "127.0.0.1");
+  await Promise.all([once(server, "listening"), once(metricsServer, "listening")]);
   const { port } = server.address() as AddressInfo;
+  const metricsPort = (metricsServer.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     metrics,
     logs,
     setReady(value) {
       ready = value;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: async () => {
+      await Promise.all(
+        [server, metricsServer].map(
+          (s) =>
+            new Promise<void>((resolve, reject) => {
+              s.closeAllConnections();
+              s.close((err) => (err ? reject(err) : resolve()));
+            }),
+        ),
+      );
+    },
   };
 }
 
@@ -71,7 +83,7 @@ export type ChildGreeter = {
 /** Spawns `node greeter/main.ts` with `env` on top of a minimal environment. */
 export function spawnGreeter(env: Record<string, string>): ChildGreeter {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: LogLine[] = [];
@@ -114,5 +126,10 @@ export async function waitForLog(
 export async function startChildGreeter(env: Record<string, string> = {}) {
   const greeter = spawnGreeter(env);
   const listening = await waitForLog(greeter, (l) => l.msg === "greeter listening");
-  return { ...greeter, port: listening.port as number, url: `http://127.0.0.1:${listening.port}` };
+  return {
+    ...greeter,
+    port: listening.port as number,
+    url: `http://127.0.0.1:${listening.port}`,
+    metricsUrl: `http://127.0.0.1:${listening.metricsPort}`,
+  };
 }

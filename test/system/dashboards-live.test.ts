@@ -59,7 +59,7 @@ describe("dashboards against a real Prometheus scraping real greeters", () => {
   beforeAll(async () => {
     for (const g of GREETERS) greeters.push(await startChildGreeter({ VERSION: "0.1.0-test", ...g.env }));
     const targets: ScrapeTarget[] = GREETERS.map((g, i) => ({
-      address: `127.0.0.1:${greeters[i]?.port}`,
+      address: new URL(greeters[i]?.metricsUrl ?? "").host,
       labels: { namespace: g.namespace, job: g.job, pod: g.pod },
     }));
     prom = await startLivePrometheus({ targets });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChildGreeter, startChildGreeter } from "../support/greeter-server.ts";
 import { type LivePrometheus, startLivePrometheus } from "../support/live-prometheus.ts";
 
-let greeter: ChildGreeter & { url: string; port: number };
+let greeter: ChildGreeter & { url: string; port: number; metricsUrl: string };
 let prometheus: LivePrometheus;
 let stopTraffic = () => {};
 
@@ -41,7 +41,9 @@ const vector = async (expr: string) => {
 beforeAll(async () => {
   greeter = await startChildGreeter({ VERSION: "system-test" });
   prometheus = await startLivePrometheus({
-    targets: [{ address: `127.0.0.1:${greeter.port}`, labels: { job: "greeter", namespace: "default" } }],
+    targets: [
+      { address: new URL(greeter.metricsUrl).host, labels: { job: "greeter", namespace: "default" } },
+    ],
     scrapeInterval: "1s",
   });
   stopTraffic = startTraffic(greeter.url);

@@ -43,9 +43,16 @@ export const SERVICE_MONITOR_KIND = "ServiceMonitor";
 export const SERVICE_MONITOR_PLURAL = "servicemonitors";
 export const SERVICE_MONITOR_CRD_NAME = `${SERVICE_MONITOR_PLURAL}.${SERVICE_MONITOR_GROUP}`;
 
-/** The greeter container's port (greeter/ listens on PORT=8080 and serves /metrics, /healthz and /readyz there). */
+/** The greeter container's public port (greeter/ listens on PORT=8080 and serves /echo-name, /healthz and /readyz). */
 export const GREETER_CONTAINER_PORT = 8080;
 export const GREETER_PORT_NAME = "http";
+/**
+ * The greeter's metrics port (METRICS_PORT; only GET /metrics). Only a ClusterIP Service carries it, so a
+ * NodePort or LoadBalancer Greeter never exposes its process metrics outside the cluster. The Services use the
+ * same number as the container.
+ */
+export const GREETER_METRICS_PORT = 9464;
+export const GREETER_METRICS_PORT_NAME = "metrics";
 export const GREETER_CONTAINER_NAME = "greeter";
 /** Numeric, so the kubelet can verify runAsNonRoot without reading the image's /etc/passwd. */
 export const GREETER_RUN_AS_USER = 65532;

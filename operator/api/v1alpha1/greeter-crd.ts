@@ -21,6 +21,7 @@ import {
   GREETER_NAME_PATTERN,
   GreeterSpecSchema,
   GreeterStatusSchema,
+  MAX_EXPOSED_GREETER_NAME_LENGTH,
   MAX_GREETER_NAME_LENGTH,
 } from "./greeter.ts";
 
@@ -48,6 +49,11 @@ export function greeterOpenApiSchema(): JsonSchema {
         // Children are named after the Greeter, and a Service name must be a DNS-1035 label.
         rule: `size(self.metadata.name) <= ${MAX_GREETER_NAME_LENGTH} && self.metadata.name.matches(r'${GREETER_NAME_PATTERN}')`,
         message: `metadata.name must be a DNS-1035 label (at most ${MAX_GREETER_NAME_LENGTH} lowercase letters, digits and '-', starting with a letter): it names the Greeter's Service`,
+      },
+      {
+        // The metrics Service of an exposed Greeter is named <name>-metrics.
+        rule: `!has(self.spec) || !has(self.spec.service) || !has(self.spec.service.type) || self.spec.service.type == 'ClusterIP' || size(self.metadata.name) <= ${MAX_EXPOSED_GREETER_NAME_LENGTH}`,
+        message: `metadata.name of a NodePort or LoadBalancer Greeter must be at most ${MAX_EXPOSED_GREETER_NAME_LENGTH} characters: it also names the Service <name>-metrics`,
       },
     ],
   };

@@ -6,6 +6,7 @@
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { z } from "zod";
+import { GREETER_METRICS_PORT } from "./constants.ts";
 import { compareQuantities, QUANTITY_PATTERN } from "./quantity.ts";
 
 export const DEFAULT_GREETING = "Hello, {name}";
@@ -22,6 +23,8 @@ const LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 /** Children are named after the Greeter, and a Service name must be a DNS-1035 label. */
 export const GREETER_NAME_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
 export const MAX_GREETER_NAME_LENGTH = 63;
+/** A NodePort or LoadBalancer Greeter also has a Service `<name>-metrics`, which must fit in 63 characters. */
+export const MAX_EXPOSED_GREETER_NAME_LENGTH = MAX_GREETER_NAME_LENGTH - "-metrics".length;
 
 const labelMap = (maxProperties: number) =>
   z
@@ -74,8 +77,20 @@ export const ServiceType = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 
 export const ServiceSpecSchema = z
   .object({
-    type: z.enum(ServiceType).default("ClusterIP").meta({ description: "Kubernetes Service type." }),
-    port: z.int().min(1).max(65535).default(80).meta({ description: "Port the Service exposes." }),
+    type: z
+      .enum(ServiceType)
+      .default("ClusterIP")
+      .meta({
+        description: `Kubernetes Service type. A ClusterIP Service also carries the greeter's metrics port (${GREETER_METRICS_PORT}, named metrics); a NodePort or LoadBalancer Service carries only the greeting port, and the metrics port goes on a separate ClusterIP Service <name>-metrics, so /metrics never leaves the cluster.`,
+      }),
+    port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .default(80)
+      .meta({
+        description: `Port the Service exposes for greetings; on a ClusterIP Service it must not be ${GREETER_METRICS_PORT}, the metrics port.`,
+      }),
     nodePort: z.int().min(30000).max(32767).optional().meta({
       description: "Fixed node port; only for type NodePort or LoadBalancer. Allocated when unset.",
     }),
@@ -84,6 +99,10 @@ export const ServiceSpecSchema = z
     message: "nodePort requires service type NodePort or LoadBalancer",
     path: ["nodePort"],
   })
+  .refine((s) => s.type !== "ClusterIP" || s.port !== GREETER_METRICS_PORT, {
+    message: `port ${GREETER_METRICS_PORT} is the metrics port of a ClusterIP Greeter's Service`,
+    path: ["port"],
+  })
   .meta({
     description: "The Service in front of the greeter pods.",
     "x-kubernetes-validations": [
@@ -91,6 +110,12 @@ export const ServiceSpecSchema = z
         rule: "!has(self.nodePort) || self.type != 'ClusterIP'",
         message: "nodePort requires service type NodePort or LoadBalancer",
         fieldPath: ".nodePort",
+      },
+      {
+        // has(): the CRD's default for service ({}) is validated too, before its own fields are defaulted.
+        rule: `(has(self.type) ? self.type : 'ClusterIP') != 'ClusterIP' || !has(self.port) || self.port != ${GREETER_METRICS_PORT}`,
+        message: `port ${GREETER_METRICS_PORT} is the metrics port of a ClusterIP Greeter's Service`,
+        fieldPath: ".port",
       },
     ],
   });
@@ -110,6 +135,112 @@ export const MonitoringSpecSchema = z
       .meta({ description: "Extra labels on the ServiceMonitor, e.g. release: kube-prometheus-stack." }),
   })
   .meta({ description: "Prometheus scraping of the greeter's /metrics." });
+
+/** A namespace name: a DNS-1123 label. */
+const NAMESPACE_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const namespaceNames = (max: number) =>
+  z.array(z.string().min(1).max(63).regex(new RegExp(NAMESPACE_NAME_PATTERN))).max(max);
+
+/** metav1.LabelSelectorRequirement. */
+export const LabelSelectorRequirementSchema = z
+  .object({
+    key: z.string().min(1).max(317).regex(new RegExp(LABEL_KEY_PATTERN)),
+    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+    values: z
+      .array(z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)))
+      .max(64)
+      .optional(),
+  })
+  .refine(
+    (r) =>
+      r.operator === "In" || r.operator === "NotIn"
+        ? (r.values?.length ?? 0) > 0
+        : (r.values?.length ?? 0) === 0,
+    { message: "values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist" },
+  )
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
+        message: "values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist",
+      },
+    ],
+  });
+
+/** metav1.LabelSelector, as in a NetworkPolicyPeer's namespaceSelector. */
+export const LabelSelectorSchema = z
+  .object({
+    matchLabels: labelMap(32).optional(),
+    matchExpressions: z.array(LabelSelectorRequirementSchema).max(16).optional(),
+  })
+  .meta({
+    description:
+      "Namespaces by label (metav1.LabelSelector: matchLabels and matchExpressions, ANDed), as in a NetworkPolicy's namespaceSelector. An empty selector ({}) matches every namespace.",
+  });
+
+/** An IPv4 or IPv6 CIDR: the pattern is the rough shape, isCIDR (CEL) and isCidr (zod) the exact check. */
+const CIDR_PATTERN = "^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*/[0-9]{1,3})$";
+const cidr = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(new RegExp(CIDR_PATTERN))
+  .refine(isCidr, "must be a CIDR such as 10.0.0.0/8")
+  .meta({
+    "x-kubernetes-validations": [{ rule: "isCIDR(self)", message: "must be a CIDR such as 10.0.0.0/8" }],
+  });
+
+function isCidr(value: string): boolean {
+  const [address = "", prefix = "", ...rest] = value.split("/");
+  if (rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  if (address.includes(":")) return bits <= 128 && isIPv6(address);
+  const octets = address.split(".");
+  return bits <= 32 && octets.length === 4 && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+}
+
+function isIPv6(address: string): boolean {
+  const halves = address.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === "" ? [] : h.split(":")));
+  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  return halves.length === 2 ? groups.length < 8 : groups.length === 8;
+}
+
+export const IPBlockSchema = z
+  .object({
+    cidr: cidr.meta({ description: "Source addresses, e.g. 203.0.113.0/24 or 0.0.0.0/0." }),
+    except: z.array(cidr).max(16).optional().meta({ description: "Ranges inside cidr to leave out." }),
+  })
+  .meta({ description: "networking/v1 IPBlock." });
+
+export const NetworkPolicySpecSchema = z
+  .object({
+    enabled: z.boolean().default(false).meta({
+      description:
+        "Create a NetworkPolicy <name> that selects the Greeter's pods and admits only the traffic named here; everything else to the pods is denied, traffic from the Greeter's own namespace too unless it is named. Setting it to false (or removing networkPolicy) deletes that NetworkPolicy. Enforced only by a network plugin that implements NetworkPolicy (Calico, Cilium, kindnet, ...).",
+    }),
+    namespaces: namespaceNames(64).optional().meta({
+      description:
+        "Namespaces, by name, whose pods may reach the greeting port (http). Matched through the kubernetes.io/metadata.name label that Kubernetes sets on every namespace.",
+    }),
+    namespaceSelector: LabelSelectorSchema.optional().meta({
+      description:
+        "Namespaces, by label, whose pods may reach the greeting port (http), in addition to namespaces. An empty selector ({}) admits every namespace of the cluster.",
+    }),
+    ipBlocks: z.array(IPBlockSchema).max(16).optional().meta({
+      description:
+        "Source address ranges that may reach the greeting port (http), e.g. the clients of a NodePort or LoadBalancer Greeter outside the cluster (0.0.0.0/0 for all of them). What source address a pod sees depends on the Service's externalTrafficPolicy and the network plugin.",
+    }),
+    monitoringNamespaces: namespaceNames(16).default(["monitoring"]).meta({
+      description:
+        "Namespaces, by name, whose pods may reach the metrics port (metrics): where Prometheus runs. [] closes the metrics port.",
+    }),
+  })
+  .meta({
+    description:
+      "Opt-in NetworkPolicy for the greeter's pods: greetings only from the namespaces and addresses named, /metrics only from the monitoring namespaces.",
+  });
 
 export const TolerationSchema = z
   .object({
@@ -167,6 +298,7 @@ export const GreeterSpecSchema = z
     resources: ResourcesSchema.optional(),
     service: ServiceSpecSchema.prefault({}),
     monitoring: MonitoringSpecSchema.prefault({}),
+    networkPolicy: NetworkPolicySpecSchema.prefault({}),
     nodeSelector: labelMap(64).optional().meta({ description: "Node labels the pods must match." }),
     tolerations: z.array(TolerationSchema).max(32).optional().meta({ description: "Pod tolerations." }),
     affinity: AffinitySchema.optional(),
@@ -183,6 +315,7 @@ export type GreeterSpecInput = z.input<typeof GreeterSpecSchema>;
 export type GreeterSpec = z.output<typeof GreeterSpecSchema>;
 export type ServiceSpec = GreeterSpec["service"];
 export type MonitoringSpec = GreeterSpec["monitoring"];
+export type NetworkPolicySpec = GreeterSpec["networkPolicy"];
 export type Toleration = z.output<typeof TolerationSchema>;
 
 export const ConditionStatus = ["True", "False", "Unknown"] as const;

@@ -27,10 +27,14 @@ describe("desiredDeployment", () => {
     expect(build({ replicas: 0 }).spec?.replicas).toBe(0);
   });
 
-  it("exposes port 8080 named http and probes /healthz and /readyz on it", () => {
+  it("exposes port 8080 named http and probes /healthz and /readyz on it; /metrics on its own port 9464 named metrics", () => {
     const c = container();
-    expect(c?.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(c?.ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "metrics", containerPort: 9464, protocol: "TCP" },
+    ]);
     expect(c?.env).toContainEqual({ name: "PORT", value: "8080" });
+    expect(c?.env).toContainEqual({ name: "METRICS_PORT", value: "9464" });
     expect(c?.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
     expect(c?.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
   });

@@ -1,6 +1,6 @@
 /**
  * desiredDeployment builds the Deployment that runs a Greeter's pods: the greeter image with GREETING from the
- * spec, probes on its /healthz and /readyz, a named http port (which also serves /metrics), a graceful end
+ * spec, probes on its /healthz and /readyz, a named http port, a named metrics port (/metrics), a graceful end
  * (termination.ts), the spec's resources and placement, and a hardened security context that passes the
  * "restricted" Pod Security Standard.
  */
@@ -8,6 +8,8 @@ import type { V1Container, V1Deployment, V1PodSpec, V1SecurityContext } from "@k
 import {
   GREETER_CONTAINER_NAME,
   GREETER_CONTAINER_PORT,
+  GREETER_METRICS_PORT,
+  GREETER_METRICS_PORT_NAME,
   GREETER_PORT_NAME,
   GREETER_RUN_AS_USER,
 } from "../../api/v1alpha1/constants.ts";
@@ -37,10 +39,14 @@ export function desiredDeployment(greeter: Greeter, spec: GreeterSpec, defaultIm
   const container: V1Container = {
     name: GREETER_CONTAINER_NAME,
     image: spec.image ?? defaultImage,
-    ports: [{ name: GREETER_PORT_NAME, containerPort: GREETER_CONTAINER_PORT, protocol: "TCP" }],
+    ports: [
+      { name: GREETER_PORT_NAME, containerPort: GREETER_CONTAINER_PORT, protocol: "TCP" },
+      { name: GREETER_METRICS_PORT_NAME, containerPort: GREETER_METRICS_PORT, protocol: "TCP" },
+    ],
     env: [
       { name: "GREETING", value: spec.greeting },
       { name: "PORT", value: String(GREETER_CONTAINER_PORT) },
+      { name: "METRICS_PORT", value: String(GREETER_METRICS_PORT) },
       { name: "SHUTDOWN_DELAY_MS", value: String(GREETER_SHUTDOWN_DELAY_MS) },
       { name: "DRAIN_TIMEOUT_MS", value: String(GREETER_DRAIN_TIMEOUT_MS) },
     ],

@@ -1,10 +1,15 @@
 /**
  * desiredServiceMonitor builds the prometheus-operator ServiceMonitor that scrapes a Greeter's /metrics through
- * its Service, selected by label, on the named http port. monitoring.labels go on the ServiceMonitor itself so a
- * Prometheus that selects ServiceMonitors by label (e.g. release: kube-prometheus-stack) picks it up.
+ * the ClusterIP Service that carries the named metrics port: the Greeter's own Service, or `<name>-metrics` for
+ * a NodePort or LoadBalancer Greeter. Both are selected by the same labels; only one has a `metrics` port, so
+ * each pod is one target. The job label is the Greeter's name in both shapes (jobLabel: the greeter label, which
+ * every Service carries), because the dashboards and alerts key on job; the `service` label of a target names
+ * the Service it came through. monitoring.labels go on the ServiceMonitor itself so a Prometheus that selects
+ * ServiceMonitors by label (e.g. release: kube-prometheus-stack) picks it up.
  */
 import {
-  GREETER_PORT_NAME,
+  GREETER_METRICS_PORT_NAME,
+  LABEL_GREETER,
   SERVICE_MONITOR_API_VERSION,
   SERVICE_MONITOR_KIND,
 } from "../../api/v1alpha1/constants.ts";
@@ -27,10 +32,16 @@ export function desiredServiceMonitor(greeter: Greeter, spec: GreeterSpec): Serv
       ownerReferences: [controllerRef(greeter)],
     },
     spec: {
+      jobLabel: LABEL_GREETER,
       selector: { matchLabels: childSelector(name) },
       namespaceSelector: { matchNames: [namespace] },
       endpoints: [
-        { port: GREETER_PORT_NAME, path: "/metrics", interval: spec.monitoring.interval, scheme: "http" },
+        {
+          port: GREETER_METRICS_PORT_NAME,
+          path: "/metrics",
+          interval: spec.monitoring.interval,
+          scheme: "http",
+        },
       ],
     },
   };

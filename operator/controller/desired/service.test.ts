@@ -2,17 +2,38 @@ import { describe, expect, it } from "vitest";
 import { type GreeterSpecInput, GreeterSpecSchema } from "../../api/v1alpha1/greeter.ts";
 import { aGreeter, CTX } from "../testing/fixtures.ts";
 import { desiredDeployment } from "./deployment.ts";
-import { desiredService, serviceUrl } from "./service.ts";
+import { desiredMetricsService, desiredService, serviceUrl } from "./service.ts";
 
 const build = (spec: GreeterSpecInput = {}) => desiredService(aGreeter(spec), GreeterSpecSchema.parse(spec));
 
 describe("desiredService", () => {
-  it("is a ClusterIP Service on port 80 by default, targeting the pods' http port", () => {
+  it("is a ClusterIP Service on port 80 by default, targeting the pods' http port, and carries the metrics port", () => {
     const s = build();
     expect(s.metadata).toMatchObject({ name: "hello", namespace: "demo" });
     expect(s.spec?.type).toBe("ClusterIP");
-    expect(s.spec?.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+    expect(s.spec?.ports).toEqual([
+      { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+      { name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" },
+    ]);
+    expect(desiredMetricsService(aGreeter(), GreeterSpecSchema.parse({}))).toBeUndefined();
   });
+
+  it.each(["NodePort", "LoadBalancer"] as const)(
+    "%s: the public Service has no metrics port; an internal ClusterIP Service <name>-metrics carries it",
+    (type) => {
+      const spec = { service: { type } };
+      const parsed = GreeterSpecSchema.parse(spec);
+      expect(build(spec).spec?.ports?.map((p) => p.name)).toEqual(["http"]);
+      const metrics = desiredMetricsService(aGreeter(spec), parsed);
+      expect(metrics?.metadata).toMatchObject({ name: "hello-metrics", namespace: "demo" });
+      expect(metrics?.spec).toEqual({
+        type: "ClusterIP",
+        selector: build(spec).spec?.selector,
+        ports: [{ name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" }],
+      });
+      expect(metrics?.metadata?.ownerReferences).toEqual(build(spec).metadata?.ownerReferences);
+    },
+  );
 
   it("selects exactly the Deployment's pods", () => {
     const d = desiredDeployment(aGreeter(), GreeterSpecSchema.parse({}), CTX.defaultImage);

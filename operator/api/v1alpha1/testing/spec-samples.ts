@@ -30,6 +30,29 @@ export const valid: Sample[] = [
   },
   { name: "LoadBalancer without nodePort", spec: { service: { type: "LoadBalancer" } } },
   {
+    name: "network policy with every peer",
+    spec: {
+      networkPolicy: {
+        enabled: true,
+        namespaces: ["shop", "checkout"],
+        namespaceSelector: {
+          matchLabels: { team: "web" },
+          matchExpressions: [
+            { key: "env", operator: "NotIn", values: ["dev"] },
+            { key: "tier", operator: "Exists" },
+          ],
+        },
+        ipBlocks: [{ cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] }, { cidr: "2001:db8::/32" }],
+        monitoringNamespaces: ["prometheus"],
+      },
+    },
+  },
+  {
+    name: "network policy closed to everyone",
+    spec: { networkPolicy: { enabled: true, monitoringNamespaces: [] } },
+  },
+  { name: "NodePort on the metrics port number", spec: { service: { type: "NodePort", port: 9464 } } },
+  {
     name: "quantities with exponents",
     spec: { resources: { requests: { memory: "1e9" }, limits: { memory: "1G" } } },
   },
@@ -67,6 +90,13 @@ export const invalid: Sample[] = [
     spec: { nodeSelector: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) },
   },
   { name: "paused as string", spec: { paused: "true" } },
+  { name: "namespace name with capitals", spec: { networkPolicy: { namespaces: ["Shop"] } } },
+  {
+    name: "unknown selector operator",
+    spec: { networkPolicy: { namespaceSelector: { matchExpressions: [{ key: "a", operator: "Gt" }] } } },
+  },
+  { name: "ipBlock without cidr", spec: { networkPolicy: { ipBlocks: [{ except: ["10.0.0.0/8"] }] } } },
+  { name: "ipBlock that is not an address", spec: { networkPolicy: { ipBlocks: [{ cidr: "everyone" }] } } },
 ];
 
 export const celOnly: Sample[] = [
@@ -89,6 +119,38 @@ export const celOnly: Sample[] = [
     name: "Exists toleration with a value",
     spec: { tolerations: [{ operator: "Exists", value: "x" }] },
     cel: { path: "tolerations.[]", message: "value must be empty when operator is Exists" },
+  },
+  {
+    name: "ClusterIP on the metrics port",
+    spec: { service: { port: 9464 } },
+    cel: { path: "service", message: "port 9464 is the metrics port of a ClusterIP Greeter's Service" },
+  },
+  {
+    name: "In without values",
+    spec: { networkPolicy: { namespaceSelector: { matchExpressions: [{ key: "team", operator: "In" }] } } },
+    cel: {
+      path: "networkPolicy.namespaceSelector.matchExpressions.[]",
+      message: "values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist",
+    },
+  },
+  {
+    name: "Exists with values",
+    spec: {
+      networkPolicy: {
+        namespaceSelector: { matchExpressions: [{ key: "team", operator: "Exists", values: ["x"] }] },
+      },
+    },
+    cel: { path: "networkPolicy.namespaceSelector.matchExpressions.[]" },
+  },
+  {
+    name: "CIDR prefix too long",
+    spec: { networkPolicy: { ipBlocks: [{ cidr: "10.0.0.0/33" }] } },
+    cel: { path: "networkPolicy.ipBlocks.[].cidr", message: "must be a CIDR such as 10.0.0.0/8" },
+  },
+  {
+    name: "IPv4 octet above 255",
+    spec: { networkPolicy: { ipBlocks: [{ cidr: "10.0.0.0/8", except: ["10.300.0.0/16"] }] } },
+    cel: { path: "networkPolicy.ipBlocks.[].except.[]", message: "must be a CIDR such as 10.0.0.0/8" },
   },
   {
     name: "bad label key",
