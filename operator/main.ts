@@ -146,7 +146,6 @@ function secureMetrics() {
 }
 
 memoryTrim.stop();
-await recorder.flush();
 await Promise.all(greeters.informers.map((i) => i.stop()));
 await Promise.all([metricsServer.close(), probeServer.close(), client.close()]);
 log.info("stopped");

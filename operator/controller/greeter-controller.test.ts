@@ -10,6 +10,7 @@ import { TerminalError } from "../runtime/action.ts";
 import { createControllerMetrics } from "../runtime/controller-metrics.ts";
 import { EventRecorder } from "../runtime/event-recorder.ts";
 import { KubeClient } from "../runtime/kube-client.ts";
+import { LeadershipLost } from "../runtime/leader-election.ts";
 import { knownTypes } from "../runtime/resource.ts";
 import { ResourceClient } from "../runtime/resource-client.ts";
 import {
@@ -87,7 +88,7 @@ describe("GreeterController.reconcile", () => {
         await recorder.flush();
       }
     };
-    return { server, controller, reconcile };
+    return { server, controller, recorder, reconcile };
   }
 
   /** Feeds what the API server answered back into the caches, as the watches would. */
@@ -224,6 +225,30 @@ describe("GreeterController.reconcile", () => {
     );
     const warning = server.requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body));
     expect(warning).toContainEqual(expect.objectContaining({ type: "Warning", reason: "ApplyFailed" }));
+  });
+
+  it("writes no status and no Event when the lease is lost while an apply is in flight", async () => {
+    let applying: (() => void) | undefined;
+    const inFlight = new Promise<void>((r) => {
+      applying = r;
+    });
+    // The apply hangs, as one would while the API server is slow; the lease is lost meanwhile.
+    const { server, controller, recorder } = await setup(["Deployment"], () => applying?.());
+    controller.greeters.store.set(aGreeter() as never);
+    const lease = new AbortController();
+    const reconciling = controller.reconcile({
+      key: "demo/hello",
+      reconcileId: "r",
+      log,
+      signal: lease.signal,
+    });
+    await inFlight;
+    lease.abort(new LeadershipLost("greeter-operator"));
+    await expect(reconciling).rejects.toBeDefined();
+    await recorder.flush();
+    expect(server.requests.filter(isMutation).map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      "PATCH /apis/apps/v1/namespaces/demo/deployments/hello",
+    ]);
   });
 
   it("leaves a Greeter whose namespace is being deleted alone: one refused apply, no status, Event or retry", async () => {

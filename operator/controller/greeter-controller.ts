@@ -26,6 +26,7 @@ import type { ControllerMetrics } from "../runtime/controller-metrics.ts";
 import type { EventRecorder } from "../runtime/event-recorder.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { KubeClient } from "../runtime/kube-client.ts";
+import { LeadershipLost } from "../runtime/leader-election.ts";
 import { RecentWrites } from "../runtime/recent-writes.ts";
 import { objectKey, splitKey } from "../runtime/resource.ts";
 import type { ResourceClient } from "../runtime/resource-client.ts";
@@ -151,8 +152,21 @@ export class GreeterController {
     ] as Informer<KubernetesObject>[];
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run((req) => this.reconcile(req), signal);
+  /**
+   * Reconciles until `signal` aborts. Events still pending then are written when the term ended in a shutdown
+   * (the lease is released only after this returns), and dropped when the lease was lost.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    const lost = () => {
+      if (signal.reason instanceof LeadershipLost) this.#o.recorder.abandon();
+    };
+    signal.addEventListener("abort", lost, { once: true });
+    try {
+      await this.controller.run((req) => this.reconcile(req), signal);
+    } finally {
+      signal.removeEventListener("abort", lost);
+    }
+    if (!(signal.reason instanceof LeadershipLost)) await this.#o.recorder.flush();
   }
 
   /** Greeters whose condition is True, by condition type (for greeter_operator_greeters). */
@@ -193,6 +207,9 @@ export class GreeterController {
         this.#recentOf(kind).remember(cached[kind], forChildCache(written));
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
+        // Aborted: the lease was lost (another replica may lead already) or shutdown stopped waiting. Not the
+        // Greeter's failure, and nothing more may be written in this term.
+        if (signal.aborted) throw err;
         // The namespace itself is gone (a Greeter left behind by an interrupted namespace deletion, or a cache
         // that has not yet seen the Greeter's deletion): retrying on a timer would be refused writes forever.
         if (isNamespaceNotFound(err)) {
@@ -213,7 +230,17 @@ export class GreeterController {
           log.debug({ kind, name: child.metadata?.name }, "namespace is being deleted; not recreating");
           return Action.awaitChange();
         }
-        return this.#failed(greeter, cachedGreeter, plan, kind, child.metadata?.name ?? "", err, now, log);
+        return this.#failed(
+          greeter,
+          cachedGreeter,
+          plan,
+          kind,
+          child.metadata?.name ?? "",
+          err,
+          now,
+          log,
+          signal,
+        );
       }
     }
     for (const ref of plan.delete) {
@@ -225,9 +252,10 @@ export class GreeterController {
         this.#recentOf(ref.kind).forget(objectKey(ref.namespace, ref.name));
         log.info({ kind: ref.kind, name: ref.name }, "deleted");
       } catch (err) {
+        if (signal.aborted) throw err;
         // Gone already, or replaced by another object (UID precondition): nothing of ours to delete.
         if (!isApiError(err, 404) && !isApiError(err, 409)) {
-          return this.#failed(greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log);
+          return this.#failed(greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log, signal);
         }
       }
     }
@@ -236,12 +264,12 @@ export class GreeterController {
       if (holdMs > 0) {
         // Only the child events now: condition-transition events go out with the status they describe.
         const childEvents = plan.events.filter((e) => e.related);
-        for (const event of coalesceChildEvents(childEvents)) this.#record(greeter, event);
+        for (const event of coalesceChildEvents(childEvents)) this.#record(greeter, event, signal);
         return Action.requeueAfter(Math.min(holdMs, plan.requeueAfterMs ?? holdMs));
       }
       await this.#writeStatus(greeter, cachedGreeter, plan.status, signal);
     }
-    for (const event of coalesceChildEvents(plan.events)) this.#record(greeter, event);
+    for (const event of coalesceChildEvents(plan.events)) this.#record(greeter, event, signal);
     return plan.requeueAfterMs === undefined
       ? Action.awaitChange()
       : Action.requeueAfter(plan.requeueAfterMs);
@@ -326,16 +354,20 @@ export class GreeterController {
     err: unknown,
     now: Date,
     log: Logger,
+    signal: AbortSignal,
   ): Promise<never> {
     const message = err instanceof Error ? err.message : String(err);
     log.warn({ kind, name, err: message }, "apply failed");
     const status = statusAfterApplyFailure(plan.status, kind, message, now, greeter.status);
     try {
-      if (statusNeedsWrite(greeter.status, status)) await this.#writeStatus(greeter, cachedGreeter, status);
+      if (statusNeedsWrite(greeter.status, status)) {
+        await this.#writeStatus(greeter, cachedGreeter, status, signal);
+      }
     } catch (statusErr) {
+      if (signal.aborted) throw err;
       log.warn({ err: statusErr }, "could not write the Degraded status");
     }
-    this.#record(greeter, applyFailureEvent(kind, name, message));
+    this.#record(greeter, applyFailureEvent(kind, name, message), signal);
     // An invalid object stays invalid until someone edits the Greeter, which triggers a reconcile anyway.
     if (isApiError(err, 400) || isApiError(err, 422)) throw new TerminalError(message, { cause: err });
     throw err;
@@ -345,7 +377,7 @@ export class GreeterController {
     greeter: Greeter,
     cachedGreeter: KubernetesObject | undefined,
     status: Greeter["status"],
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<void> {
     const written = await this.#greeterClient.apply(
       {
@@ -354,12 +386,14 @@ export class GreeterController {
         metadata: { name: greeter.metadata.name ?? "", namespace: greeter.metadata.namespace ?? "" },
         status,
       } as KubernetesObject,
-      { fieldManager: FIELD_MANAGER, force: true, subresource: "status", ...(signal ? { signal } : {}) },
+      { fieldManager: FIELD_MANAGER, force: true, subresource: "status", signal },
     );
     this.#recentOf("Greeter").remember(cachedGreeter, stripForCache(written));
   }
 
-  #record(greeter: Greeter, event: EventSpec): void {
+  #record(greeter: Greeter, event: EventSpec, signal: AbortSignal): void {
+    // After an abort the term may be over: an Event now could land after another replica took the lease.
+    if (signal.aborted) return;
     this.#o.recorder.record(
       { ...greeter, apiVersion: greeter.apiVersion ?? API_VERSION, kind: KIND },
       {

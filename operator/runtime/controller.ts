@@ -238,7 +238,10 @@ export class Controller {
       }
     } catch (err) {
       result = "error";
-      if (err instanceof TerminalError) {
+      if (drain.aborted) {
+        // Stopped on purpose (lease lost, or shutdown gave up waiting): the next term reconciles it afresh.
+        log.info({ reason: describe(drain.reason) }, "reconcile aborted");
+      } else if (err instanceof TerminalError) {
         terminal = true;
         queue.forget(key);
         log.error({ err }, "reconcile failed permanently; waiting for a change");
@@ -250,6 +253,10 @@ export class Controller {
       metrics.reconciled(this.name, result, (performance.now() - started) / 1000, terminal);
     }
   }
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 function groupOf(apiVersion: string): string {
