@@ -7,6 +7,7 @@
  * A failing Greeter never stops the others: an apply failure is written as Degraded status plus a Warning Event
  * and retried with that key's backoff; an invalid spec is reported by the core as a Degraded status.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConditionType } from "../api/v1alpha1/conditions.ts";
@@ -57,6 +58,8 @@ import {
 import { DEFAULT_STATUS_HOLD_MS, StatusHold } from "./status-hold.ts";
 
 const TYPE_GONE_RETRY_MS = 2_000;
+/** How long Events still in flight at a shutdown may take before they are dropped and the Lease released. */
+export const EVENT_FLUSH_TIMEOUT_MS = 5_000;
 
 export interface GreeterControllerOptions {
   client: KubeClient;
@@ -153,20 +156,30 @@ export class GreeterController {
   }
 
   /**
-   * Reconciles until `signal` aborts. Events still pending then are written when the term ended in a shutdown
-   * (the lease is released only after this returns), and dropped when the lease was lost.
+   * Reconciles until `signal` aborts (see LeaderElector.run for `lost`). Events still pending then are written,
+   * for up to EVENT_FLUSH_TIMEOUT_MS, when the term ended in a shutdown (the Lease is released only after this
+   * returns), and dropped when the lease was lost: nothing this term started may write after it.
    */
-  async run(signal: AbortSignal): Promise<void> {
-    const lost = () => {
-      if (signal.reason instanceof LeadershipLost) this.#o.recorder.abandon();
+  async run(signal: AbortSignal, lost?: AbortSignal): Promise<void> {
+    const abandon = () => {
+      if (signal.reason instanceof LeadershipLost || lost?.aborted) this.#o.recorder.abandon();
     };
-    signal.addEventListener("abort", lost, { once: true });
+    signal.addEventListener("abort", abandon, { once: true });
+    lost?.addEventListener("abort", abandon, { once: true });
     try {
-      await this.controller.run((req) => this.reconcile(req), signal);
+      await this.controller.run((req) => this.reconcile(req), signal, lost);
     } finally {
-      signal.removeEventListener("abort", lost);
+      signal.removeEventListener("abort", abandon);
+      lost?.removeEventListener("abort", abandon);
     }
-    if (!(signal.reason instanceof LeadershipLost)) await this.#o.recorder.flush();
+    if (signal.reason instanceof LeadershipLost || lost?.aborted) return;
+    const flushed = new AbortController();
+    await Promise.race([
+      this.#o.recorder.flush(),
+      sleep(EVENT_FLUSH_TIMEOUT_MS, undefined, { signal: flushed.signal }).catch(() => {}),
+    ]);
+    flushed.abort();
+    this.#o.recorder.abandon();
   }
 
   /** Greeters whose condition is True, by condition type (for greeter_operator_greeters). */
