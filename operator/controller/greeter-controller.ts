@@ -5,7 +5,9 @@
  * recorded after the plan is carried out. With nothing to change it sends no mutating request at all.
  *
  * A failing Greeter never stops the others: an apply failure is written as Degraded status plus a Warning Event
- * and retried with that key's backoff; an invalid spec is reported by the core as a Degraded status.
+ * and retried with that key's backoff (apply-failures.ts: which failures wait before they are reported, and which
+ * are not retried); an invalid spec is reported by the core as a Degraded status. A reconcile aborted because the
+ * lease was lost or shutdown stopped waiting is no failure: it writes nothing more.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
@@ -29,11 +31,12 @@ import type { Informer } from "../runtime/informer.ts";
 import type { KubeClient } from "../runtime/kube-client.ts";
 import { LeadershipLost } from "../runtime/leader-election.ts";
 import { RecentWrites } from "../runtime/recent-writes.ts";
-import { objectKey, splitKey } from "../runtime/resource.ts";
+import { type ObjectKey, objectKey, splitKey } from "../runtime/resource.ts";
 import type { ResourceClient } from "../runtime/resource-client.ts";
 import { stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { classifyApplyFailure, TransientFailures } from "./apply-failures.ts";
 import { forChildCache } from "./cache-transforms.ts";
 import { coalesceChildEvents } from "./child-events.ts";
 import { isControlledBy } from "./desired/owner.ts";
@@ -86,6 +89,7 @@ export class GreeterController {
   readonly foreign: GreeterCaches["foreign"];
   readonly #o: GreeterControllerOptions;
   readonly #statusHold: StatusHold;
+  readonly #transient = new TransientFailures();
   readonly #clients: Record<string, ResourceClient>;
   readonly #greeterClient: ResourceClient<GreeterObject>;
   /** Our own writes, per kind, until the caches show them (see RecentWrites). */
@@ -201,6 +205,7 @@ export class GreeterController {
     // Deleted: the garbage collector removes the children through their ownerReferences.
     if (!greeter) {
       this.#statusHold.forget(key);
+      this.#transient.forget(key);
       return Action.awaitChange();
     }
     const { namespace = "" } = splitKey(key);
@@ -244,6 +249,7 @@ export class GreeterController {
           return Action.awaitChange();
         }
         return this.#failed(
+          key,
           greeter,
           cachedGreeter,
           plan,
@@ -268,10 +274,11 @@ export class GreeterController {
         if (signal.aborted) throw err;
         // Gone already, or replaced by another object (UID precondition): nothing of ours to delete.
         if (!isApiError(err, 404) && !isApiError(err, 409)) {
-          return this.#failed(greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log, signal);
+          return this.#failed(key, greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log, signal);
         }
       }
     }
+    this.#transient.forget(key);
     if (statusNeedsWrite(greeter.status, plan.status)) {
       const holdMs = this.#statusHold.delay(key, plan.status);
       if (holdMs > 0) {
@@ -359,6 +366,7 @@ export class GreeterController {
   }
 
   async #failed(
+    key: ObjectKey,
     greeter: Greeter,
     cachedGreeter: KubernetesObject | undefined,
     plan: Plan,
@@ -370,6 +378,11 @@ export class GreeterController {
     signal: AbortSignal,
   ): Promise<never> {
     const message = err instanceof Error ? err.message : String(err);
+    const failure = classifyApplyFailure(err);
+    if (failure === "transient" && !this.#transient.persisted(key, now.getTime())) {
+      log.info({ kind, name, err: message }, "apply failed transiently; retrying before reporting it");
+      throw err;
+    }
     log.warn({ kind, name, err: message }, "apply failed");
     const status = statusAfterApplyFailure(plan.status, kind, message, now, greeter.status);
     try {
@@ -382,7 +395,7 @@ export class GreeterController {
     }
     this.#record(greeter, applyFailureEvent(kind, name, message), signal);
     // An invalid object stays invalid until someone edits the Greeter, which triggers a reconcile anyway.
-    if (isApiError(err, 400) || isApiError(err, 422)) throw new TerminalError(message, { cause: err });
+    if (failure === "invalid") throw new TerminalError(message, { cause: err });
     throw err;
   }
 

@@ -295,6 +295,22 @@ describe("the operator on a real control plane", () => {
     expect(ours?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Greeter", name: "taken" });
   });
 
+  it("reports a NodePort someone else holds as Degraded, and recovers by itself once it is freed", async () => {
+    const port = 30000 + Math.floor(Math.random() * 2700);
+    await must(["create", "service", "nodeport", "holder", `--tcp=80:8080`, `--node-port=${port}`], ns.name);
+    await apply(
+      ns.name,
+      greeterManifest("np", { replicas: 1, service: { type: "NodePort", nodePort: port } }),
+    );
+    const held = await waitForCondition(ns.name, "np", "Degraded", "True", "ApplyFailed");
+    expect(condition(held, "Degraded")?.message).toMatch(/already allocated/);
+    // Nothing about the Greeter changes: only the operator's retries can notice that the port is free.
+    await must(["delete", "service", "holder", "--wait=true"], ns.name);
+    const freed = await waitForReady(ns.name, "np");
+    expect(condition(freed, "Degraded")).toMatchObject({ status: "False" });
+    expect((await get(ns.name, "service", "np"))?.spec.ports[0].nodePort).toBe(port);
+  });
+
   it("reports pods that cannot pull their image or crash-loop as Degraded, and recovers", async () => {
     await apply(ns.name, greeterManifest("pull", { replicas: 1, image: FAILING_IMAGES.imagePull }));
     await apply(ns.name, greeterManifest("fine", { replicas: 1 }));
