@@ -5,8 +5,10 @@ import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { CRD_FILE } from "../operator/api/v1alpha1/greeter-crd.ts";
 import { API_VERSION, GreeterSpecSchema, KIND } from "../operator/api/v1alpha1/index.ts";
+import { loadConfig } from "../operator/config.ts";
 import { reconcileGreeter } from "../operator/controller/reconcile.ts";
 import { aGreeter, asServerReturns, CTX, nothingObserved } from "../operator/controller/testing/fixtures.ts";
+import { shutdownBudgetMs } from "../operator/shutdown-budget.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked field by field below
 type Obj = Record<string, any>;
@@ -92,6 +94,17 @@ describe("config/default", () => {
     expect(ports.probes).not.toBe(ports.https);
     expect(manager.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "probes" });
     expect(manager.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "probes" });
+  });
+
+  it("gives a shutdown time to drain and release the Lease before the kubelet kills the operator", () => {
+    const env = Object.fromEntries((manager.env ?? []).map((e: Obj) => [e.name, e.value]));
+    const { shutdownTimeoutMs } = loadConfig({
+      env: { ...env, POD_NAME: "p", POD_NAMESPACE: NAMESPACE },
+      argv: [],
+    });
+    expect(pod.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+      shutdownBudgetMs(shutdownTimeoutMs),
+    );
   });
 
   it("keeps a leader through node drains", () => {

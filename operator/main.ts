@@ -1,7 +1,8 @@
 /**
  * Starts the operator, wiring only: configuration → API client → informers → probes and metrics → leader
  * election → the Greeter controller. SIGTERM or SIGINT stops taking work, lets in-flight reconciles finish
- * (SHUTDOWN_TIMEOUT), releases the Lease and exits 0; a second signal exits at once.
+ * (SHUTDOWN_TIMEOUT) while the Lease is still renewed, releases the Lease last and exits 0; a second signal
+ * exits at once.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -17,6 +18,7 @@ import { MemoryTrim } from "./runtime/memory-trim.ts";
 import { knownTypes } from "./runtime/resource.ts";
 import { ResourceClient } from "./runtime/resource-client.ts";
 import { ServingCert } from "./runtime/serving-cert.ts";
+import { shutdownBudgetMs } from "./shutdown-budget.ts";
 import { startMetricsServer, startProbeServer } from "./telemetry/http-servers.ts";
 import { createLogger } from "./telemetry/logger.ts";
 import { createOperatorMetrics } from "./telemetry/metrics.ts";
@@ -76,7 +78,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     setTimeout(() => {
       log.error("shutdown did not finish in time; exiting");
       process.exit(1);
-    }, config.shutdownTimeoutMs + 10_000).unref();
+    }, shutdownBudgetMs(config.shutdownTimeoutMs)).unref();
   });
 }
 
@@ -116,7 +118,7 @@ if (config.leaderElect) {
     log,
     metrics: metrics.leaderElection,
   });
-  await elector.run((signal) => greeters.run(signal), stop.signal);
+  await elector.run((signal, lost) => greeters.run(signal, lost), stop.signal);
 } else {
   await greeters.run(stop.signal);
 }
@@ -146,7 +148,6 @@ function secureMetrics() {
 }
 
 memoryTrim.stop();
-await recorder.flush();
 await Promise.all(greeters.informers.map((i) => i.stop()));
 await Promise.all([metricsServer.close(), probeServer.close(), client.close()]);
 log.info("stopped");

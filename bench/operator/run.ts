@@ -163,6 +163,8 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       logFile: join(logDir, `operator-${n}-${tag}.log`),
       env: { RESYNC_PERIOD: RESYNC },
       nodeArgs: [
+        // As the image runs it (Dockerfile.operator): MemoryTrim needs it.
+        "--expose-gc",
         ...heapLimitArgs,
         ...(args["node-args"] ?? "").split(" ").filter(Boolean),
         ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(logDir, `prof-${n}-${tag}`)}`] : []),

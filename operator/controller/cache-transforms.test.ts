@@ -2,7 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { LABEL_GREETER } from "../api/v1alpha1/constants.ts";
 import { GreeterSpecSchema } from "../api/v1alpha1/greeter.ts";
-import { forChildCache, forPodCache } from "./cache-transforms.ts";
+import { forChildCache, forNameCache, forPodCache } from "./cache-transforms.ts";
 import { needsApply } from "./compare.ts";
 import { desiredDeployment } from "./desired/deployment.ts";
 import { PackedFields } from "./packed-fields.ts";
@@ -79,5 +79,36 @@ describe("forPodCache", () => {
     terminating.metadata = { ...terminating.metadata, deletionTimestamp: new Date() };
     expect(podFailure([forPodCache(terminating)])).toBeUndefined();
     expect(podFailure([forPodCache(bigPod("CrashLoopBackOff"))])?.reason).toBe("CrashLooping");
+  });
+});
+
+describe("forNameCache", () => {
+  const toName = forNameCache({ apiVersion: "apps/v1", kind: "Deployment" });
+
+  it("keeps of another's object only what a name check needs: name, version and controller", () => {
+    const controller = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "u1", controller: true };
+    const kept = toName({
+      apiVersion: "meta.k8s.io/v1",
+      kind: "PartialObjectMetadata",
+      metadata: {
+        name: "web",
+        namespace: "team",
+        uid: "obj-uid",
+        resourceVersion: "7",
+        labels: { app: "web" },
+        annotations: { note: "x".repeat(1000) },
+        ownerReferences: [
+          { apiVersion: "v1", kind: "ConfigMap", name: "cm", uid: "u2", blockOwnerDeletion: true },
+          { ...controller, blockOwnerDeletion: true },
+        ],
+        managedFields: [{ manager: "kubectl", operation: "Apply" }],
+        creationTimestamp: new Date(0),
+      },
+    });
+    expect(kept).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "team", resourceVersion: "7", ownerReferences: [controller] },
+    });
   });
 });

@@ -93,21 +93,35 @@ export function forPodCache(pod: V1Pod): V1Pod {
 
 /**
  * Objects of a child's kind that are not ours (no greeter label), kept only to see that a name is taken and by
- * whom: name, uid, resourceVersion and owners. They arrive as PartialObjectMetadata; the kind they describe is
- * restored so a conflict message can name it.
+ * whom: name, resourceVersion (the informer's change check) and the controller reference (ours, only with its
+ * label removed, or a NameConflict naming that controller). Every unrelated Deployment and Service of the
+ * watched namespaces is one of these, so nothing else is kept. They arrive as PartialObjectMetadata; the kind
+ * they describe is restored so a conflict message can name it.
  */
 export function forNameCache(type: { apiVersion: string; kind: string }) {
   return <T extends KubernetesObject>(obj: T): T => {
     const m = obj.metadata ?? {};
+    const controller = m.ownerReferences?.find((r) => r.controller === true);
     return {
       apiVersion: type.apiVersion,
       kind: type.kind,
       metadata: {
         name: m.name,
         namespace: m.namespace,
-        uid: m.uid,
         resourceVersion: m.resourceVersion,
-        ...(m.ownerReferences ? { ownerReferences: m.ownerReferences } : {}),
+        ...(controller
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: controller.apiVersion,
+                  kind: controller.kind,
+                  name: controller.name,
+                  uid: controller.uid,
+                  controller: true,
+                },
+              ],
+            }
+          : {}),
       },
     } as T;
   };

@@ -10,6 +10,7 @@ import { TerminalError } from "../runtime/action.ts";
 import { createControllerMetrics } from "../runtime/controller-metrics.ts";
 import { EventRecorder } from "../runtime/event-recorder.ts";
 import { KubeClient } from "../runtime/kube-client.ts";
+import { LeadershipLost } from "../runtime/leader-election.ts";
 import { knownTypes } from "../runtime/resource.ts";
 import { ResourceClient } from "../runtime/resource-client.ts";
 import {
@@ -21,6 +22,7 @@ import {
 } from "../runtime/testing/fake-api-server.ts";
 import { createWatchMetrics } from "../runtime/watch-metrics.ts";
 import { createWorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { TRANSIENT_REPORT_AFTER_MS } from "./apply-failures.ts";
 import { GreeterController } from "./greeter-controller.ts";
 import { aGreeter, asServerReturns, NOW } from "./testing/fixtures.ts";
 
@@ -38,7 +40,7 @@ describe("GreeterController.reconcile", () => {
   const invalid = (res: ServerResponse) =>
     sendStatus(res, 422, "Invalid", 'Deployment.apps "hello" is invalid: spec.template: bad');
 
-  async function setup(failKinds: string[] = [], fail = invalid) {
+  async function setup(failKinds: string[] = [], fail = invalid, clock = { now: NOW }) {
     server = await startFakeApiServer((req, res) => {
       const kind = req.url.pathname.split("/").at(-2) === "deployments" ? "Deployment" : undefined;
       if (req.method === "GET") return sendStatus(res, 404, "NotFound");
@@ -71,7 +73,7 @@ describe("GreeterController.reconcile", () => {
         workQueue: createWorkQueueMetrics(registry),
         controller: createControllerMetrics(registry),
       },
-      now: () => NOW,
+      now: () => clock.now,
       // These tests follow each write; coalescing progress statuses is StatusHold's (status-hold.test.ts).
       statusHoldMs: 0,
     });
@@ -87,7 +89,7 @@ describe("GreeterController.reconcile", () => {
         await recorder.flush();
       }
     };
-    return { server, controller, reconcile };
+    return { server, controller, recorder, reconcile };
   }
 
   /** Feeds what the API server answered back into the caches, as the watches would. */
@@ -262,6 +264,83 @@ describe("GreeterController.reconcile", () => {
     );
     const warning = server.requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body));
     expect(warning).toContainEqual(expect.objectContaining({ type: "Warning", reason: "ApplyFailed" }));
+  });
+
+  it("writes no status and no Event when the lease is lost while an apply is in flight", async () => {
+    let applying: (() => void) | undefined;
+    const inFlight = new Promise<void>((r) => {
+      applying = r;
+    });
+    // The apply hangs, as one would while the API server is slow; the lease is lost meanwhile.
+    const { server, controller, recorder } = await setup(["Deployment"], () => applying?.());
+    controller.greeters.store.set(aGreeter() as never);
+    const lease = new AbortController();
+    const reconciling = controller.reconcile({
+      key: "demo/hello",
+      reconcileId: "r",
+      log,
+      signal: lease.signal,
+    });
+    await inFlight;
+    lease.abort(new LeadershipLost("greeter-operator"));
+    await expect(reconciling).rejects.toBeDefined();
+    await recorder.flush();
+    expect(server.requests.filter(isMutation).map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      "PATCH /apis/apps/v1/namespaces/demo/deployments/hello",
+    ]);
+  });
+
+  it("retries a transient failure without touching the status until it has persisted, then reports it", async () => {
+    const unavailable = (res: ServerResponse) =>
+      sendStatus(res, 503, "ServiceUnavailable", "the server is currently unable to handle the request");
+    const clock = { now: NOW };
+    const { server, controller, reconcile } = await setup(["Deployment"], unavailable, clock);
+    controller.greeters.store.set(aGreeter() as never);
+    const reported = () =>
+      server.requests.filter((r) => r.url.pathname.endsWith("/status") || r.method === "POST");
+    for (const afterMs of [0, 10_000, 20_000]) {
+      clock.now = new Date(NOW.getTime() + afterMs);
+      const attempt = reconcile("demo/hello");
+      await expect(attempt).rejects.toThrow(/503/);
+      await expect(attempt).rejects.not.toBeInstanceOf(TerminalError);
+    }
+    expect(reported()).toEqual([]);
+    clock.now = new Date(NOW.getTime() + TRANSIENT_REPORT_AFTER_MS);
+    await expect(reconcile("demo/hello")).rejects.toThrow(/503/);
+    const status = reported().find((r) => r.url.pathname.endsWith("/status"));
+    expect(JSON.parse(status?.body ?? "{}").status.conditions).toContainEqual(
+      expect.objectContaining({ type: "Degraded", status: "True", reason: "ApplyFailed" }),
+    );
+  });
+
+  it("keeps retrying a refusal caused outside the Greeter (a NodePort already allocated), reporting it at once", async () => {
+    const allocated = (res: ServerResponse) =>
+      sendJson(res, 422, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        code: 422,
+        reason: "Invalid",
+        message:
+          'Service "hello" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated',
+        details: {
+          name: "hello",
+          kind: "Service",
+          causes: [
+            {
+              reason: "FieldValueInvalid",
+              message: "Invalid value: 30080: provided port is already allocated",
+              field: "spec.ports[0].nodePort",
+            },
+          ],
+        },
+      });
+    const { server, controller, reconcile } = await setup(["Deployment"], allocated);
+    controller.greeters.store.set(aGreeter() as never);
+    const attempt = reconcile("demo/hello");
+    await expect(attempt).rejects.toThrow(/already allocated/);
+    await expect(attempt).rejects.not.toBeInstanceOf(TerminalError);
+    expect(server.requests.some((r) => r.url.pathname.endsWith("/status"))).toBe(true);
   });
 
   it("leaves a Greeter whose namespace is being deleted alone: one refused apply, no status, Event or retry", async () => {

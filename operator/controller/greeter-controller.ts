@@ -5,8 +5,11 @@
  * recorded after the plan is carried out. With nothing to change it sends no mutating request at all.
  *
  * A failing Greeter never stops the others: an apply failure is written as Degraded status plus a Warning Event
- * and retried with that key's backoff; an invalid spec is reported by the core as a Degraded status.
+ * and retried with that key's backoff (apply-failures.ts: which failures wait before they are reported, and which
+ * are not retried); an invalid spec is reported by the core as a Degraded status. A reconcile aborted because the
+ * lease was lost or shutdown stopped waiting is no failure: it writes nothing more.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { KubernetesObject, V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ConditionType } from "../api/v1alpha1/conditions.ts";
@@ -26,12 +29,14 @@ import type { ControllerMetrics } from "../runtime/controller-metrics.ts";
 import type { EventRecorder } from "../runtime/event-recorder.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { KubeClient } from "../runtime/kube-client.ts";
+import { LeadershipLost } from "../runtime/leader-election.ts";
 import { RecentWrites } from "../runtime/recent-writes.ts";
-import { objectKey, splitKey } from "../runtime/resource.ts";
+import { type ObjectKey, objectKey, splitKey } from "../runtime/resource.ts";
 import type { ResourceClient } from "../runtime/resource-client.ts";
 import { stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
+import { classifyApplyFailure, TransientFailures } from "./apply-failures.ts";
 import { forChildCache } from "./cache-transforms.ts";
 import { coalesceChildEvents } from "./child-events.ts";
 import { isControlledBy } from "./desired/owner.ts";
@@ -58,6 +63,8 @@ import { SsaCache } from "./ssa-cache.ts";
 import { DEFAULT_STATUS_HOLD_MS, StatusHold } from "./status-hold.ts";
 
 const TYPE_GONE_RETRY_MS = 2_000;
+/** How long Events still in flight at a shutdown may take before they are dropped and the Lease released. */
+export const EVENT_FLUSH_TIMEOUT_MS = 5_000;
 
 /** Where #observe keeps the cached version of one child: two children may share a kind (the Services). */
 const cacheSlot = (kind: string | undefined, name: string | undefined) => `${kind}/${name}`;
@@ -90,6 +97,7 @@ export class GreeterController {
   readonly #statusHold: StatusHold;
   /** Our last applies of children that others shape (see SsaCache). */
   readonly #ssaCache = new SsaCache();
+  readonly #transient = new TransientFailures();
   readonly #clients: Record<string, ResourceClient>;
   readonly #greeterClient: ResourceClient<GreeterObject>;
   /** Our own writes, per kind, until the caches show them (see RecentWrites). */
@@ -165,8 +173,31 @@ export class GreeterController {
     ] as Informer<KubernetesObject>[];
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run((req) => this.reconcile(req), signal);
+  /**
+   * Reconciles until `signal` aborts (see LeaderElector.run for `lost`). Events still pending then are written,
+   * for up to EVENT_FLUSH_TIMEOUT_MS, when the term ended in a shutdown (the Lease is released only after this
+   * returns), and dropped when the lease was lost: nothing this term started may write after it.
+   */
+  async run(signal: AbortSignal, lost?: AbortSignal): Promise<void> {
+    const abandon = () => {
+      if (signal.reason instanceof LeadershipLost || lost?.aborted) this.#o.recorder.abandon();
+    };
+    signal.addEventListener("abort", abandon, { once: true });
+    lost?.addEventListener("abort", abandon, { once: true });
+    try {
+      await this.controller.run((req) => this.reconcile(req), signal, lost);
+    } finally {
+      signal.removeEventListener("abort", abandon);
+      lost?.removeEventListener("abort", abandon);
+    }
+    if (signal.reason instanceof LeadershipLost || lost?.aborted) return;
+    const flushed = new AbortController();
+    await Promise.race([
+      this.#o.recorder.flush(),
+      sleep(EVENT_FLUSH_TIMEOUT_MS, undefined, { signal: flushed.signal }).catch(() => {}),
+    ]);
+    flushed.abort();
+    this.#o.recorder.abandon();
   }
 
   /** Greeters whose condition is True, by condition type (for greeter_operator_greeters). */
@@ -189,6 +220,7 @@ export class GreeterController {
     if (!greeter) {
       this.#statusHold.forget(key);
       this.#ssaCache.forgetGreeter(key);
+      this.#transient.forget(key);
       return Action.awaitChange();
     }
     const { namespace = "" } = splitKey(key);
@@ -210,6 +242,9 @@ export class GreeterController {
         this.#ssaCache.remember(key, child, answer);
         log.info({ kind, name: child.metadata?.name }, "applied");
       } catch (err) {
+        // Aborted: the lease was lost (another replica may lead already) or shutdown stopped waiting. Not the
+        // Greeter's failure, and nothing more may be written in this term.
+        if (signal.aborted) throw err;
         // The namespace itself is gone (a Greeter left behind by an interrupted namespace deletion, or a cache
         // that has not yet seen the Greeter's deletion): retrying on a timer would be refused writes forever.
         if (isNamespaceNotFound(err)) {
@@ -230,7 +265,18 @@ export class GreeterController {
           log.debug({ kind, name: child.metadata?.name }, "namespace is being deleted; not recreating");
           return Action.awaitChange();
         }
-        return this.#failed(greeter, cachedGreeter, plan, kind, child.metadata?.name ?? "", err, now, log);
+        return this.#failed(
+          key,
+          greeter,
+          cachedGreeter,
+          plan,
+          kind,
+          child.metadata?.name ?? "",
+          err,
+          now,
+          log,
+          signal,
+        );
       }
     }
     for (const ref of plan.delete) {
@@ -243,23 +289,25 @@ export class GreeterController {
         this.#ssaCache.forget(key, { kind: ref.kind, metadata: { name: ref.name } });
         log.info({ kind: ref.kind, name: ref.name }, "deleted");
       } catch (err) {
+        if (signal.aborted) throw err;
         // Gone already, or replaced by another object (UID precondition): nothing of ours to delete.
         if (!isApiError(err, 404) && !isApiError(err, 409)) {
-          return this.#failed(greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log);
+          return this.#failed(key, greeter, cachedGreeter, plan, ref.kind, ref.name, err, now, log, signal);
         }
       }
     }
+    this.#transient.forget(key);
     if (statusNeedsWrite(greeter.status, plan.status)) {
       const holdMs = this.#statusHold.delay(key, plan.status);
       if (holdMs > 0) {
         // Only the child events now: condition-transition events go out with the status they describe.
         const childEvents = plan.events.filter((e) => e.related);
-        for (const event of coalesceChildEvents(childEvents)) this.#record(greeter, event);
+        for (const event of coalesceChildEvents(childEvents)) this.#record(greeter, event, signal);
         return Action.requeueAfter(Math.min(holdMs, plan.requeueAfterMs ?? holdMs));
       }
       await this.#writeStatus(greeter, cachedGreeter, plan.status, signal);
     }
-    for (const event of coalesceChildEvents(plan.events)) this.#record(greeter, event);
+    for (const event of coalesceChildEvents(plan.events)) this.#record(greeter, event, signal);
     return plan.requeueAfterMs === undefined
       ? Action.awaitChange()
       : Action.requeueAfter(plan.requeueAfterMs);
@@ -374,6 +422,7 @@ export class GreeterController {
   }
 
   async #failed(
+    key: ObjectKey,
     greeter: Greeter,
     cachedGreeter: KubernetesObject | undefined,
     plan: Plan,
@@ -382,18 +431,27 @@ export class GreeterController {
     err: unknown,
     now: Date,
     log: Logger,
+    signal: AbortSignal,
   ): Promise<never> {
     const message = err instanceof Error ? err.message : String(err);
+    const failure = classifyApplyFailure(err);
+    if (failure === "transient" && !this.#transient.persisted(key, now.getTime())) {
+      log.info({ kind, name, err: message }, "apply failed transiently; retrying before reporting it");
+      throw err;
+    }
     log.warn({ kind, name, err: message }, "apply failed");
     const status = statusAfterApplyFailure(plan.status, kind, message, now, greeter.status);
     try {
-      if (statusNeedsWrite(greeter.status, status)) await this.#writeStatus(greeter, cachedGreeter, status);
+      if (statusNeedsWrite(greeter.status, status)) {
+        await this.#writeStatus(greeter, cachedGreeter, status, signal);
+      }
     } catch (statusErr) {
+      if (signal.aborted) throw err;
       log.warn({ err: statusErr }, "could not write the Degraded status");
     }
-    this.#record(greeter, applyFailureEvent(kind, name, message));
+    this.#record(greeter, applyFailureEvent(kind, name, message), signal);
     // An invalid object stays invalid until someone edits the Greeter, which triggers a reconcile anyway.
-    if (isApiError(err, 400) || isApiError(err, 422)) throw new TerminalError(message, { cause: err });
+    if (failure === "invalid") throw new TerminalError(message, { cause: err });
     throw err;
   }
 
@@ -401,7 +459,7 @@ export class GreeterController {
     greeter: Greeter,
     cachedGreeter: KubernetesObject | undefined,
     status: Greeter["status"],
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<void> {
     const written = await this.#greeterClient.apply(
       {
@@ -410,12 +468,14 @@ export class GreeterController {
         metadata: { name: greeter.metadata.name ?? "", namespace: greeter.metadata.namespace ?? "" },
         status,
       } as KubernetesObject,
-      { fieldManager: FIELD_MANAGER, force: true, subresource: "status", ...(signal ? { signal } : {}) },
+      { fieldManager: FIELD_MANAGER, force: true, subresource: "status", signal },
     );
     this.#recentOf("Greeter").remember(cachedGreeter, stripForCache(written));
   }
 
-  #record(greeter: Greeter, event: EventSpec): void {
+  #record(greeter: Greeter, event: EventSpec, signal: AbortSignal): void {
+    // After an abort the term may be over: an Event now could land after another replica took the lease.
+    if (signal.aborted) return;
     this.#o.recorder.record(
       { ...greeter, apiVersion: greeter.apiVersion ?? API_VERSION, kind: KIND },
       {

@@ -324,6 +324,26 @@ describe("rollout states", () => {
       reason: "ProgressDeadlineExceeded",
     });
   });
+
+  it("is Degraded at once, with the API server's message, when the Deployment cannot create its pods", () => {
+    const message =
+      'pods "hello-7d9f-x" is forbidden: failed quota: compute: must specify limits.cpu for: greeter';
+    const refused = withRollout(
+      base,
+      { ready: 0, replicas: 0, updated: 0 },
+      {
+        conditions: [
+          { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: "progressing" },
+          { type: "ReplicaFailure", status: "True", reason: "FailedCreate", message },
+        ],
+      },
+    );
+    const plan = at(refused);
+    expect(condition(plan, "Degraded")).toMatchObject({ status: "True", reason: "ReplicaFailure" });
+    expect(condition(plan, "Degraded")?.message).toContain(message);
+    expect(condition(plan, "Ready")).toMatchObject({ status: "False", reason: "ReplicasNotReady" });
+    expect(condition(plan, "Ready")?.message).toContain(message);
+  });
 });
 
 describe("replicas 0", () => {

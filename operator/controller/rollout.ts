@@ -13,6 +13,11 @@ export interface RolloutState {
   message: string;
   /** Set when the Deployment controller gave up (progressDeadlineSeconds elapsed). */
   deadlineExceeded?: string;
+  /**
+   * Set when the Deployment cannot create pods (its ReplicaFailure condition: a quota, a LimitRange, an admission
+   * webhook or policy refused them), with the API server's message. It shows long before the progress deadline.
+   */
+  replicaFailure?: string;
 }
 
 export function rolloutState(deployment: V1Deployment, desiredReplicas: number): RolloutState {
@@ -27,7 +32,11 @@ export function rolloutState(deployment: V1Deployment, desiredReplicas: number):
     progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded"
       ? (progressing.message ?? "progress deadline exceeded")
       : undefined;
-  const base = { replicas, readyReplicas: ready, deadlineExceeded };
+  const failure = status.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
+  const replicaFailure = failure
+    ? (failure.message ?? failure.reason ?? "pods cannot be created")
+    : undefined;
+  const base = { replicas, readyReplicas: ready, deadlineExceeded, replicaFailure };
   if ((status.observedGeneration ?? 0) < generation) {
     // Its conditions, a ProgressDeadlineExceeded included, are still about the template the spec just replaced.
     return {

@@ -69,9 +69,13 @@ function ready(f: Findings): ConditionInput {
   if (!f.rollout.complete) {
     // A rollout the operator started says so; once the Deployment controller gives up (Progressing=False),
     // the replicas are simply not ready.
+    const { replicaFailure, deadlineExceeded } = f.rollout;
     const reason =
-      f.rollingOutNewSpec && !f.rollout.deadlineExceeded ? Reason.RolloutInProgress : Reason.ReplicasNotReady;
-    return cond(type, "False", reason, f.rollout.message, g);
+      f.rollingOutNewSpec && !deadlineExceeded && !replicaFailure
+        ? Reason.RolloutInProgress
+        : Reason.ReplicasNotReady;
+    const message = replicaFailure ? `${f.rollout.message}: ${replicaFailure}` : f.rollout.message;
+    return cond(type, "False", reason, message, g);
   }
   if (!f.serviceAvailable)
     return cond(type, "False", Reason.ReplicasNotReady, "the Service does not exist", g);
@@ -111,6 +115,10 @@ function degraded(f: Findings): ConditionInput {
   const conflicts = [...f.conflicts, ...monitoringConflict];
   if (conflicts.length > 0) return cond(type, "True", Reason.NameConflict, conflicts.join("; "), g);
   if (f.podFailure) return cond(type, "True", f.podFailure.reason, f.podFailure.message, g);
+  if (f.rollout?.replicaFailure && !f.deploymentApplying) {
+    const message = `the Deployment cannot create pods: ${f.rollout.replicaFailure}`;
+    return cond(type, "True", Reason.ReplicaFailure, message, g);
+  }
   if (f.rollout?.deadlineExceeded && !f.deploymentApplying) {
     return cond(type, "True", Reason.ProgressDeadlineExceeded, f.rollout.deadlineExceeded, g);
   }

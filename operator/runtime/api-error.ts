@@ -53,3 +53,33 @@ export function isNamespaceNotFound(err: unknown): boolean {
   const details = (err.status as { details?: { kind?: unknown } } | undefined)?.details;
   return details?.kind === "namespaces";
 }
+
+/** Network-level failures of a request that say nothing about the request itself (undici and Node codes). */
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+
+/**
+ * A failure that says nothing about the request, and that the same request may well not meet again: throttling
+ * (429), a server-side error or timeout (5xx, e.g. an admission webhook that timed out), a request timeout, or a
+ * connection reset or refused.
+ */
+export function isTransient(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (e instanceof ApiError) return e.code === 429 || e.code === 408 || e.code >= 500;
+    const { name, code, cause } = e as { name?: unknown; code?: unknown; cause?: unknown };
+    if (name === "TimeoutError") return true;
+    if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
+    e = cause;
+  }
+  return false;
+}

@@ -69,8 +69,9 @@ function setup(reconcile: (req: ReconcileRequest) => Promise<Action>, workers = 
     .for(primary)
     .owns(children, { group: "example.dev", kind: "Widget" });
   const stop = new AbortController();
-  const running = controller.run(reconcile, stop.signal);
-  return { primary, children, registry, stop, running };
+  const lost = new AbortController();
+  const running = controller.run(reconcile, stop.signal, lost.signal);
+  return { primary, children, registry, stop, lost, running };
 }
 
 /** A reconcile that runs until its signal aborts, recording that it started and the abort's reason. */
@@ -247,6 +248,17 @@ describe("Controller", () => {
     primary.put(widget("busy"));
     await eventually(() => busy.started, "the reconcile to start");
     stop.abort(new LeadershipLost("widget-controller"));
+    await running;
+    expect(busy.reason).toBeInstanceOf(LeadershipLost);
+  });
+
+  it("aborts the reconciles still draining after a stop as soon as the lease is lost", async () => {
+    const busy = untilAborted();
+    const { primary, stop, lost, running } = setup(busy.reconcile, 2, 600_000);
+    primary.put(widget("busy"));
+    await eventually(() => busy.started, "the reconcile to start");
+    stop.abort();
+    lost.abort(new LeadershipLost("widget-controller"));
     await running;
     expect(busy.reason).toBeInstanceOf(LeadershipLost);
   });

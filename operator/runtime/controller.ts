@@ -8,7 +8,8 @@
  *
  * Run it only while leading; informers can run on every replica so a new leader starts with warm caches.
  * Stopping (aborting the signal) stops handing out keys and waits up to `shutdownTimeoutMs` for in-flight
- * reconciles, then aborts their signal.
+ * reconciles, then aborts their signal; so does losing the lease during that wait (`lost`). A signal aborted
+ * with a LeadershipLost aborts them at once.
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -108,7 +109,7 @@ export class Controller {
   }
 
   /** Runs until `signal` aborts, then drains; resolves when every worker has stopped. */
-  async run(reconcile: Reconciler, signal: AbortSignal): Promise<void> {
+  async run(reconcile: Reconciler, signal: AbortSignal, lost?: AbortSignal): Promise<void> {
     const primary = this.#primary;
     if (!primary) throw new Error(`controller ${this.name}: call for() before run()`);
     const { log, name } = this.#opts;
@@ -180,8 +181,23 @@ export class Controller {
         return;
       }
       const timeoutMs = this.#opts.shutdownTimeoutMs ?? 30_000;
-      const timedOut = await Promise.race([all.then(() => false), sleep(timeoutMs, true, { ref: false })]);
-      if (timedOut) {
+      const stopWaiting = new AbortController();
+      const interrupted = await Promise.race([
+        all.then(() => undefined),
+        sleep(timeoutMs, "timeout" as const, { ref: false, signal: stopWaiting.signal }).catch(
+          () => undefined,
+        ),
+        abortedBy(lost, stopWaiting.signal).then(() => "lost" as const),
+      ]);
+      stopWaiting.abort();
+      if (interrupted === "lost") {
+        log.warn(
+          { inFlight: queue.processing },
+          "leadership lost while draining; aborting reconciles in flight",
+        );
+        drain.abort(lost?.reason);
+        await all;
+      } else if (interrupted === "timeout") {
         log.warn(
           { inFlight: queue.processing, timeoutMs },
           "reconciles still running at shutdown; aborting them",
@@ -238,7 +254,10 @@ export class Controller {
       }
     } catch (err) {
       result = "error";
-      if (err instanceof TerminalError) {
+      if (drain.aborted) {
+        // Stopped on purpose (lease lost, or shutdown gave up waiting): the next term reconciles it afresh.
+        log.info({ reason: describe(drain.reason) }, "reconcile aborted");
+      } else if (err instanceof TerminalError) {
         terminal = true;
         queue.forget(key);
         log.error({ err }, "reconcile failed permanently; waiting for a change");
@@ -250,6 +269,25 @@ export class Controller {
       metrics.reconciled(this.name, result, (performance.now() - started) / 1000, terminal);
     }
   }
+}
+
+/** Resolves when `signal` aborts; never, without one, or once `until` aborts first. */
+function abortedBy(signal: AbortSignal | undefined, until: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve();
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      until.removeEventListener("abort", done);
+      if (signal.aborted) resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    until.addEventListener("abort", done, { once: true });
+  });
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 function groupOf(apiVersion: string): string {

@@ -96,6 +96,41 @@ describe("EventRecorder", () => {
     expect(events.created).toHaveLength(3);
   });
 
+  it("writes nothing more once abandoned, as after losing the lease: no pending series count, no write in flight", async () => {
+    const events = sink();
+    const aborted: string[] = [];
+    let now = 1_000_000;
+    const recorder = new EventRecorder({
+      events: {
+        ...events,
+        // A write still in flight when the lease is lost: it must be cancelled, not left to land.
+        create: (e, signal) =>
+          new Promise((_, reject) =>
+            signal?.addEventListener("abort", () => {
+              aborted.push(e.reason ?? "");
+              reject(signal.reason);
+            }),
+          ),
+        mergePatch: events.mergePatch,
+      },
+      reportingController: "ex/op",
+      reportingInstance: "pod-1",
+      log: pino({ level: "silent" }),
+      now: () => now,
+      seriesFlushMs: 60_000,
+    });
+    const spec = { type: "Warning" as const, reason: "BackOff", action: "Reconcile", note: "n" };
+    for (let i = 0; i < 3; i++) {
+      recorder.record(greeter, spec);
+      now += 1000;
+    }
+    expect(events.patches).toHaveLength(1); // the first repeat; the third waits for the flush period
+    recorder.abandon();
+    await recorder.flush();
+    expect(events.patches).toHaveLength(1);
+    expect(aborted).toEqual(["BackOff"]);
+  });
+
   it("never throws when the API refuses the Event", async () => {
     const recorder = new EventRecorder({
       events: sink(true),

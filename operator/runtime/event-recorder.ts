@@ -4,13 +4,15 @@
  * action, note and related object) within `seriesWindowMs` does not create a new object: it counts into the
  * first Event's `series`. The first repeat is written at once (so a converged operator has nothing pending);
  * later ones at most once per `seriesFlushMs`, so a flapping object cannot flood etcd.
+ *
+ * `abandon()` is for a replica that lost its lease: another replica may lead already, so pending series counts
+ * are dropped and writes in flight cancelled rather than left to land after the term ended.
  */
 import { randomBytes } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { isApiError } from "./api-error.ts";
 import { microTime } from "./micro-time.ts";
-import type { ResourceClient } from "./resource-client.ts";
 
 export interface ObjectReference {
   apiVersion: string;
@@ -42,7 +44,10 @@ export interface EventObject extends KubernetesObject {
 }
 
 export interface EventRecorderOptions {
-  events: Pick<ResourceClient<EventObject>, "create" | "mergePatch">;
+  events: {
+    create(event: EventObject, signal?: AbortSignal): Promise<unknown>;
+    mergePatch(namespace: string, name: string, patch: unknown, signal?: AbortSignal): Promise<unknown>;
+  };
   /** e.g. "greeter.operator.dev/greeter-operator". */
   reportingController: string;
   /** This process, e.g. the pod name. */
@@ -70,6 +75,7 @@ export class EventRecorder {
   readonly #o: Required<EventRecorderOptions>;
   readonly #series = new Map<string, Series>();
   readonly #pending = new Set<Promise<unknown>>();
+  #writes = new AbortController();
 
   constructor(options: EventRecorderOptions) {
     this.#o = { seriesWindowMs: 6 * 60_000, seriesFlushMs: 30_000, now: Date.now, ...options };
@@ -129,7 +135,7 @@ export class EventRecorder {
       regarding: ref,
       ...(input.related ? { related: input.related } : {}),
     };
-    this.#track(this.#o.events.create(event), {
+    this.#track(this.#o.events.create(event, this.#writes.signal), {
       reason: input.reason,
       regarding: `${ref.namespace}/${ref.name}`,
     });
@@ -145,6 +151,14 @@ export class EventRecorder {
       }
     }
     await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Drops every pending series count and cancels writes in flight; later records start new Events. */
+  abandon(): void {
+    for (const s of this.#series.values()) clearTimeout(s.flush);
+    this.#series.clear();
+    this.#writes.abort();
+    this.#writes = new AbortController();
   }
 
   #scheduleFlush(key: string, s: Series): void {
@@ -166,11 +180,13 @@ export class EventRecorder {
     s.written = s.count;
     s.writtenAt = this.#o.now();
     const patch = { series: { count: s.count, lastObservedTime: microTime(new Date(s.lastSeen)) } };
-    const write = this.#o.events.mergePatch(s.namespace, s.name, patch).catch((err: unknown) => {
-      // The Event expired (events have a TTL) or was deleted: the next repeat starts a new one.
-      if (isApiError(err, 404)) this.#forget(key, s);
-      throw err;
-    });
+    const write = this.#o.events
+      .mergePatch(s.namespace, s.name, patch, this.#writes.signal)
+      .catch((err: unknown) => {
+        // The Event expired (events have a TTL) or was deleted: the next repeat starts a new one.
+        if (isApiError(err, 404)) this.#forget(key, s);
+        throw err;
+      });
     this.#track(write, { series: s.name, count: s.count });
   }
 

@@ -4,7 +4,8 @@
  * is free or when the holder has not renewed it for a full lease duration, measured on the candidate's own
  * clock from when it last saw the Lease change (so clock skew between nodes does not matter). Writes are
  * compare-and-swap on resourceVersion. The leader renews every retry period and steps down when it could
- * not renew within the deadline; on shutdown it releases the Lease so a standby takes over at once.
+ * not renew within the deadline. On shutdown it keeps renewing while the leader's work drains and releases the
+ * Lease last, as controller-runtime's manager does, so a standby takes over at once but never during the drain.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -61,6 +62,9 @@ export function createLeaderElectionMetrics(registry: Registry): LeaderElectionM
   return { leading: (name, isLeader) => status.set({ name }, isLeader ? 1 : 0) };
 }
 
+/** How long releasing the Lease on shutdown may take (a read and a write); past it, a standby waits for expiry. */
+export const RELEASE_TIMEOUT_MS = 4_000;
+
 /**
  * The abort reason of `lead`'s signal when the lease was lost rather than released: another replica may already
  * be leading, so work in flight must stop now instead of finishing (controller.ts aborts it at once).
@@ -101,25 +105,43 @@ export class LeaderElector {
   }
 
   /**
-   * Campaigns until `stop` aborts. Each time it becomes leader it calls `lead` with a signal that aborts when
-   * leadership is lost (its reason a LeadershipLost) or on stop, and waits for it to return before campaigning
-   * again or releasing.
+   * Campaigns until `stop` aborts. Each time it becomes leader it calls `lead` with two signals: `signal` aborts
+   * on stop or when leadership is lost (its reason then a LeadershipLost), `lost` only when leadership is lost,
+   * also while the work drains after a stop. It renews until `lead` has returned, then releases the Lease; after
+   * a loss it campaigns again. A `lead` that returns without a stop ends the campaign too.
    */
-  async run(lead: (signal: AbortSignal) => Promise<void>, stop: AbortSignal): Promise<void> {
+  async run(
+    lead: (signal: AbortSignal, lost: AbortSignal) => Promise<void>,
+    stop: AbortSignal,
+  ): Promise<void> {
     this.#o.metrics?.leading(this.#o.name, false);
     while (!stop.aborted) {
       if (!(await this.#acquire(stop))) break;
       this.#setLeading(true);
+      const term = new AbortController();
       const lost = new AbortController();
-      const leading = lead(lost.signal).catch((err) => this.#o.log.error({ err }, "leader work failed"));
-      const keptLease = await this.#renewUntilLostOrStopped(stop);
-      lost.abort(keptLease ? undefined : new LeadershipLost(this.#o.name));
+      const returned = new AbortController();
+      const stopping = () => term.abort();
+      stop.addEventListener("abort", stopping, { once: true });
+      if (stop.aborted) stopping();
+      const leading = lead(term.signal, lost.signal)
+        .catch((err) => this.#o.log.error({ err }, "leader work failed"))
+        .finally(() => returned.abort());
+      const keptLease = await this.#renewUntilLost(returned.signal);
+      stop.removeEventListener("abort", stopping);
+      if (!keptLease) {
+        // Another replica may take the lease from now on: stop believing first, then wait for the work.
+        this.#setLeading(false);
+        const reason = new LeadershipLost(this.#o.name);
+        term.abort(reason);
+        lost.abort(reason);
+        await leading;
+        continue;
+      }
       await leading;
       this.#setLeading(false);
-      if (keptLease) {
-        await this.#release();
-        break;
-      }
+      await this.#release();
+      break;
     }
   }
 
@@ -138,8 +160,8 @@ export class LeaderElector {
     return false;
   }
 
-  /** Returns true when stopped while still holding the lease, false when leadership was lost. */
-  async #renewUntilLostOrStopped(stop: AbortSignal): Promise<boolean> {
+  /** Renews until `stop` aborts (true) or leadership is lost (false). */
+  async #renewUntilLost(stop: AbortSignal): Promise<boolean> {
     let renewedAt = this.#o.monotonic();
     while (!stop.aborted) {
       await this.#sleep(this.#o.retryPeriodMs, stop);
@@ -230,14 +252,15 @@ export class LeaderElector {
 
   async #release(): Promise<void> {
     const { leases, namespace, name, identity } = this.#o;
+    const deadline = AbortSignal.timeout(RELEASE_TIMEOUT_MS);
     try {
-      const current = await leases.get(namespace, name, AbortSignal.timeout(this.#o.retryPeriodMs * 2));
+      const current = await leases.get(namespace, name, deadline);
       if (current.spec?.holderIdentity !== identity) return;
       const now = microTime(new Date(this.#o.now()));
       const { holderIdentity: _h, ...rest } = current.spec ?? {};
       await leases.replace(
         { ...current, spec: { ...rest, leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
-        AbortSignal.timeout(this.#o.retryPeriodMs * 2),
+        deadline,
       );
       this.#o.log.info("released the lease");
     } catch (err) {

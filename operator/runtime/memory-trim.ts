@@ -6,9 +6,11 @@
  * process has been quiet (little CPU) for a while and its RSS has grown 16 MiB past what it was after the last
  * trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause of tens
  * of milliseconds at a moment when nothing waits. At most one trim per `minIntervalMs`.
+ *
+ * The GC it runs is V8's `gc()`, which exists only when node was started with `--expose-gc` (the image's
+ * command line, Dockerfile.operator, passes it). Without it MemoryTrim stays off: switching V8 flags at run
+ * time is something Node documents as unsafe.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import type { Logger } from "pino";
 
 type GcFunction = (options?: { type?: "major"; execution?: "sync"; flavor?: "last-resort" }) => void;
@@ -27,25 +29,24 @@ export interface MemoryTrimOptions {
   rss?: () => number;
   cpuMicros?: () => number;
   now?: () => number;
-  gc?: () => void;
+  /** Default memoryReducingGc(); without one, start() leaves MemoryTrim off. */
+  gc?: (() => void) | undefined;
 }
 
 const MiB = 2 ** 20;
 
-/** V8's gc(), which Node exposes only with --expose-gc: taken from a fresh context, not left on globalThis. */
-export function memoryReducingGc(): () => void {
-  let gc = (globalThis as { gc?: GcFunction }).gc;
-  if (!gc) {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as GcFunction;
-    setFlagsFromString("--no-expose-gc");
-  }
-  const collect = gc;
-  return () => collect({ type: "major", execution: "sync", flavor: "last-resort" });
+/** A last-resort full GC through V8's gc(), or undefined when node was started without --expose-gc. */
+export function memoryReducingGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: GcFunction }).gc;
+  if (!gc) return undefined;
+  return () => gc({ type: "major", execution: "sync", flavor: "last-resort" });
 }
 
 export class MemoryTrim {
-  readonly #o: Required<Omit<MemoryTrimOptions, "log">> & { log: Logger };
+  readonly #o: Required<Omit<MemoryTrimOptions, "log" | "gc">> & {
+    log: Logger;
+    gc: (() => void) | undefined;
+  };
   #baseline: number;
   #lastCpu: number;
   #lastTrim: number;
@@ -72,6 +73,10 @@ export class MemoryTrim {
   }
 
   start(): void {
+    if (!this.#o.gc) {
+      this.#o.log.info("memory trim is off: node was started without --expose-gc");
+      return;
+    }
     this.#timer = setInterval(() => this.check(), this.#o.checkEveryMs);
     this.#timer.unref();
   }
@@ -92,6 +97,7 @@ export class MemoryTrim {
     if (busy >= this.#o.quietCpu) return false;
     if (rss - this.#baseline < this.#o.growthBytes) return false;
     if (now - this.#lastTrim < this.#o.minIntervalMs) return false;
+    if (!this.#o.gc) return false;
     const started = performance.now();
     this.#o.gc();
     const after = this.#o.rss();

@@ -30,4 +30,17 @@ describe("RecentWrites", () => {
     now = 1001;
     expect(writes.read("ns/a", undefined)).toBeUndefined();
   });
+
+  it("drops expired entries nobody reads again, such as the children of a deleted Greeter", () => {
+    let now = 0;
+    const writes = new RecentWrites(1000, () => now);
+    const named = (name: string): KubernetesObject => ({
+      metadata: { name, namespace: "ns", resourceVersion: "1" },
+    });
+    for (let i = 0; i < 100; i++) writes.remember(undefined, named(`deleted-${i}`));
+    now = 1001;
+    writes.remember(undefined, named("live"));
+    expect(writes.size).toBe(1);
+    expect(writes.read("ns/live", undefined)?.metadata?.name).toBe("live");
+  });
 });

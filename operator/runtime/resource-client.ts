@@ -135,12 +135,13 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
     });
   }
 
-  mergePatch(namespace: string | undefined, name: string, patch: unknown, subresource?: string): Promise<T> {
+  mergePatch(namespace: string | undefined, name: string, patch: unknown, signal?: AbortSignal): Promise<T> {
     return this.client.request<T>({
       method: "PATCH",
-      path: resourcePath(this.type, { namespace, name, subresource }),
+      path: resourcePath(this.type, { namespace, name }),
       body: patch,
       contentType: "application/merge-patch+json",
+      ...(signal ? { signal } : {}),
     });
   }
 

@@ -216,4 +216,38 @@ describe("Watcher", () => {
     await eventually(() => sink.state.has("m"), "the object after the type appeared");
     expect(watcher?.state).toBe("watching");
   });
+
+  it("resumes a watch the server ended normally after only bookmarks at once, without backing off", async () => {
+    let watches = 0;
+    const { server } = await start(
+      (req, res) => {
+        if (!isWatch(req)) return sendJson(res, 200, { items: [], metadata: { resourceVersion: "list-rv" } });
+        watches++;
+        openWatch(res);
+        // An idle collection: the server's timeoutSeconds ends each watch after a bookmark.
+        writeEvent(res, "BOOKMARK", { kind: "Pod", metadata: { resourceVersion: `bm-${watches}` } });
+        res.end();
+      },
+      // Any backoff at all would stall this test.
+      { backoff: { baseMs: 600_000, maxMs: 600_000, jitter: 0 } },
+    );
+    await eventually(() => server.requests.filter(isWatch).length >= 5, "five watches in a row");
+    expect(server.requests.filter(isWatch).map((r) => r.url.searchParams.get("resourceVersion"))).toEqual(
+      expect.arrayContaining(["list-rv", "bm-1", "bm-2", "bm-3"]),
+    );
+    expect(server.requests.filter((r) => !isWatch(r))).toHaveLength(1);
+  });
+
+  it("backs off before relisting when every watch is answered 410 Gone", async () => {
+    const { server } = await start(
+      (req, res) => {
+        if (!isWatch(req)) return sendJson(res, 200, { items: [], metadata: { resourceVersion: "list-rv" } });
+        sendStatus(res, 410, "Expired", "too old resource version");
+      },
+      { backoff: { baseMs: 600_000, maxMs: 600_000, jitter: 0 } },
+    );
+    await eventually(() => watcher?.state === "backoff", "the watcher to back off after the 410");
+    expect(server.requests.filter((r) => !isWatch(r))).toHaveLength(1);
+    expect(server.requests.filter(isWatch)).toHaveLength(1);
+  });
 });

@@ -2,7 +2,9 @@
  * Watcher keeps a consumer in step with one resource collection: it lists, then watches from the list's
  * resourceVersion with bookmarks, and never gives up. It relists after 410 Gone, restarts after any error
  * or when the stream stays silent longer than `silenceTimeoutMs` (API-server bookmarks, about one a minute,
- * keep a healthy idle watch talking), and backs off between failed attempts. A resource type that is not
+ * keep a healthy idle watch talking), and backs off between failed attempts. A watch the server ends normally
+ * after it proved alive (an event or a bookmark) is resumed at once, as client-go's reflector does; a 410 relists
+ * after the backoff, so a server that keeps answering 410 is not hammered. A resource type that is not
  * served (404 on list, e.g. a CRD not installed yet) is reported "absent" and polled until it appears.
  * resourceVersion is treated as opaque: stored and sent back, never parsed or compared.
  */
@@ -43,7 +45,8 @@ export interface WatcherOptions {
 
 interface WatchOutcome {
   reason: RestartReason;
-  delivered: number;
+  /** Events and bookmarks received: more than 0 means the watch was healthy until it ended. */
+  received: number;
   error?: unknown;
 }
 
@@ -130,7 +133,6 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
           rv = list.resourceVersion;
           this.#synced = true;
           this.#alive();
-          backoff.reset();
         } catch (err) {
           if (this.#stop.signal.aborted) break;
           if (isApiError(err, 404)) {
@@ -161,14 +163,21 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
       });
       if (this.#stop.signal.aborted) break;
       this.#opts.metrics.restarted(this.#resource, outcome.reason);
+      // Only a watch that worked ends a run of failures: a list that succeeds but whose watch fails at once
+      // does not, so a server that answers every watch with 410 sees ever longer pauses.
+      if (outcome.received > 0) backoff.reset();
       if (outcome.reason === "gone" || outcome.reason === "absent") {
         // Our resourceVersion is too old (or the type vanished): only a fresh list is consistent.
         rv = undefined;
         this.#log?.info({ resource: this.#resource, reason: outcome.reason }, "relisting");
+        if (outcome.reason === "gone") {
+          this.#state = "backoff";
+          await this.#sleep(backoff.next());
+        }
         continue;
       }
-      if (outcome.delivered > 0) backoff.reset();
-      if (outcome.reason === "closed" && outcome.delivered > 0) continue;
+      // The server's timeoutSeconds ended a healthy watch: resume from its last resourceVersion now.
+      if (outcome.reason === "closed" && outcome.received > 0) continue;
       if (outcome.reason !== "closed") {
         this.#log?.warn(
           { resource: this.#resource, reason: outcome.reason, err: describe(outcome.error) },
@@ -194,7 +203,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
         abort.abort();
       }, this.#opts.silenceTimeoutMs);
     };
-    let delivered = 0;
+    let received = 0;
     try {
       arm();
       const body = await this.#client.client.stream(
@@ -228,7 +237,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
             const code = obj?.code ?? 0;
             return {
               reason: code === 410 ? "gone" : "error",
-              delivered,
+              received,
               error: ApiError.fromStatus(code, obj, "watch error"),
             };
           }
@@ -236,28 +245,29 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
           if (!obj || !nextRv)
             return {
               reason: "error",
-              delivered,
+              received,
               error: new Error(`malformed watch event: ${line.slice(0, 200)}`),
             };
           this.#alive();
           if (ev.type === "BOOKMARK") {
             setRv(nextRv);
+            received++;
             continue;
           }
           if (ev.type !== "ADDED" && ev.type !== "MODIFIED" && ev.type !== "DELETED") {
-            return { reason: "error", delivered, error: new Error(`unknown watch event type ${ev.type}`) };
+            return { reason: "error", received, error: new Error(`unknown watch event type ${ev.type}`) };
           }
           setRv(nextRv);
-          delivered++;
+          received++;
           this.#sink.event(ev.type, obj as T);
         }
       }
-      return { reason: stalled ? "stalled" : "closed", delivered };
+      return { reason: stalled ? "stalled" : "closed", received };
     } catch (err) {
-      if (stalled) return { reason: "stalled", delivered };
-      if (isApiError(err, 410)) return { reason: "gone", delivered, error: err };
-      if (isApiError(err, 404)) return { reason: "absent", delivered, error: err };
-      return { reason: "error", delivered, error: err };
+      if (stalled) return { reason: "stalled", received };
+      if (isApiError(err, 410)) return { reason: "gone", received, error: err };
+      if (isApiError(err, 404)) return { reason: "absent", received, error: err };
+      return { reason: "error", received, error: err };
     } finally {
       clearTimeout(timer);
       abort.abort();

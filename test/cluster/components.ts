@@ -35,6 +35,7 @@ export interface Layout {
 // collection, namespace deletion, and each namespace's `default` ServiceAccount and kube-root-ca.crt
 // (the ServiceAccount admission plugin rejects Pods until the account exists). Node lifecycle is left
 // out on purpose: kwok sends no heartbeats, so it would mark the fake Nodes NotReady and evict every Pod.
+// The ResourceQuota controller fills in each quota's status, without which the API server enforces none.
 export const controllers = [
   "garbage-collector-controller",
   "deployment-controller",
@@ -44,6 +45,7 @@ export const controllers = [
   "root-ca-certificate-publisher-controller",
   "endpointslice-controller",
   "disruption-controller",
+  "resourcequota-controller",
 ];
 
 export function commandLine(

@@ -345,6 +345,45 @@ describe("the operator on a real control plane", () => {
     expect(ours?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Greeter", name: "taken" });
   });
 
+  it("reports a NodePort someone else holds as Degraded, and recovers by itself once it is freed", async () => {
+    const port = 30000 + Math.floor(Math.random() * 2700);
+    await must(["create", "service", "nodeport", "holder", `--tcp=80:8080`, `--node-port=${port}`], ns.name);
+    await apply(
+      ns.name,
+      greeterManifest("np", { replicas: 1, service: { type: "NodePort", nodePort: port } }),
+    );
+    const held = await waitForCondition(ns.name, "np", "Degraded", "True", "ApplyFailed");
+    expect(condition(held, "Degraded")?.message).toMatch(/already allocated/);
+    // Nothing about the Greeter changes: only the operator's retries can notice that the port is free.
+    await must(["delete", "service", "holder", "--wait=true"], ns.name);
+    const freed = await waitForReady(ns.name, "np");
+    expect(condition(freed, "Degraded")).toMatchObject({ status: "False" });
+    expect((await get(ns.name, "service", "np"))?.spec.ports[0].nodePort).toBe(port);
+  });
+
+  it("reports pods a ResourceQuota refuses as Degraded with the API server's message, and recovers", async () => {
+    // Pods without requests are refused outright once a quota limits the namespace's CPU.
+    await must(["create", "quota", "compute", "--hard=requests.cpu=1,limits.cpu=1"], ns.name);
+    await apply(ns.name, greeterManifest("quota", { replicas: 1 }));
+    // Not RolloutInProgress until the Deployment's 600 s progress deadline: the ReplicaFailure shows at once.
+    const refused = await waitForCondition(ns.name, "quota", "Degraded", "True", "ReplicaFailure");
+    expect(condition(refused, "Degraded")?.message).toMatch(/failed quota: compute: must specify/);
+    expect(condition(refused, "Ready")).toMatchObject({ status: "False", reason: "ReplicasNotReady" });
+    const events = await must(
+      ["get", "events.events.k8s.io", "--field-selector=regarding.name=quota", "-o", "json"],
+      ns.name,
+    );
+    expect(JSON.parse(events).items.map((e: { reason: string }) => e.reason)).toContain("ReplicaFailure");
+
+    const resources = { requests: { cpu: "100m" }, limits: { cpu: "100m" } };
+    await must(
+      ["patch", "greeter", "quota", "--type=merge", "-p", JSON.stringify({ spec: { resources } })],
+      ns.name,
+    );
+    const fixed = await waitForReady(ns.name, "quota");
+    expect(condition(fixed, "Degraded")).toMatchObject({ status: "False" });
+  });
+
   it("reports pods that cannot pull their image or crash-loop as Degraded, and recovers", async () => {
     await apply(ns.name, greeterManifest("pull", { replicas: 1, image: FAILING_IMAGES.imagePull }));
     await apply(ns.name, greeterManifest("fine", { replicas: 1 }));

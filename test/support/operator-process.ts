@@ -154,7 +154,8 @@ export class OperatorProcess {
     const secure = opts.metricsSecure ?? true;
     const token = secure ? await metricsReaderToken() : undefined;
     const [metricsPort, probePort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [MAIN], {
+    // As the image runs it (Dockerfile.operator).
+    const child = spawn(process.execPath, ["--expose-gc", MAIN], {
       stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...process.env,

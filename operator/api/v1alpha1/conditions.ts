@@ -32,6 +32,7 @@ export const Reason = {
   ApplyFailed: "ApplyFailed",
   InvalidSpec: "InvalidSpec",
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
+  ReplicaFailure: "ReplicaFailure",
   // MonitoringReady
   ServiceMonitorReady: "ServiceMonitorReady",
   MonitoringDisabled: "MonitoringDisabled",
