@@ -53,7 +53,7 @@ describe("dashboard previews from a real Prometheus scraping real greeters", () 
       for (const g of GREETERS) greeters.push(await startChildGreeter({ VERSION: "0.1.0-test", ...g.env }));
       prom = await startLivePrometheus({
         targets: GREETERS.map((g, i) => ({
-          address: `127.0.0.1:${greeters[i]?.port}`,
+          address: new URL(greeters[i]?.metricsUrl ?? "").host,
           labels: { namespace: g.namespace, job: g.job, pod: g.pod },
         })),
       });
