@@ -45,7 +45,11 @@ describe("the dashboards on the in-cluster Prometheus", () => {
   beforeAll(async () => {
     ns = await createTestNamespace("e2e-dash");
     await must(["label", "namespace", ns.name, "pod-security.kubernetes.io/enforce=restricted"]);
-    await apply(ns.name, greeterManifest("shown", { replicas: 2, monitoring: { labels: RELEASE } }));
+    // Scraped every 10 s, so a few minutes' panels fill in a minute rather than three.
+    await apply(
+      ns.name,
+      greeterManifest("shown", { replicas: 2, monitoring: { labels: RELEASE, interval: "10s" } }),
+    );
     await waitForReady(ns.name, "shown", 180_000);
     client = await startClientPod(ns.name, "traffic", MIXED_TRAFFIC_SCRIPT, {
       BASE_URL: `http://${await clusterIP(ns.name, "shown")}`,
@@ -60,6 +64,8 @@ describe("the dashboards on the in-cluster Prometheus", () => {
       `count(up{${here}, job="shown"} == 1) == 2`,
       `sum(rate(http_requests_total{${here}, status_code="404"}[${RANGE.rateInterval}])) > 0`,
       `kube_deployment_status_replicas_available{${here}, deployment="shown"} == 2`,
+      // Enough history that every point of a panel drawn at a 30 s step has a rate behind it.
+      `min(count_over_time(up{${here}, job="shown"}[${RANGE.rateInterval}])) >= 8`,
     ];
     // The operator's reconcile latency, error ratio and queue-duration panels are rates of histograms: they
     // have data while reconciles happen, as when someone is changing Greeters. A changed annotation is a
