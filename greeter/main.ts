@@ -1,7 +1,7 @@
 /**
  * Starts the greeter: reads the configuration (a bad value prints why and exits 1), builds the apps,
- * listens on PORT and METRICS_PORT (HOST if set), and installs graceful shutdown for both. Wiring only; behaviour lives in app.ts
- * and shutdown.ts.
+ * listens on PORT and METRICS_PORT (HOST if set), and installs graceful shutdown for both. Wiring only;
+ * behaviour lives in app.ts and shutdown.ts.
  */
 import type { AddressInfo } from "node:net";
 import { createApp, createMetricsApp } from "./app.ts";

@@ -6,7 +6,8 @@
  * Then it drains: the server stops accepting connections and closes idle keep-alive ones, in-flight requests
  * finish, then exit(0). If they have not finished within drainTimeoutMs, the remaining connections are cut and
  * exit(1). Every listener (the public port and the metrics port) goes through these steps together, and the
- * process exits once all of them are closed, so Prometheus can still scrape during the delay. SIGINT drains at once: it comes from a terminal, with no load balancer to wait for. A second signal
+ * process exits once all of them are closed, so Prometheus can still scrape during the delay. SIGINT drains
+ * at once: it comes from a terminal, with no load balancer to wait for. A second signal
  * exits at once with 1. A crash (uncaught exception, unhandled rejection) is logged and exits 1 without
  * draining, since the process state is unknown.
  */
