@@ -336,50 +336,15 @@ export class GreeterController {
         objectKey(namespace, names.networkPolicy),
       ),
     };
-    const slot = (kind: ChildKind, name: string) => cached[cacheSlot(kind, name)];
+    // Each child of this Greeter, from the cache when it is current there, else from the API server.
+    const read = <T extends KubernetesObject>(kind: ChildKind, name: string) =>
+      this.#child<T>(kind, greeter, cached[cacheSlot(kind, name)], namespace, name, signal);
     const [deployment, service, metricsService, serviceMonitor, networkPolicy] = await Promise.all([
-      this.#child<V1Deployment>(
-        "Deployment",
-        greeter,
-        slot("Deployment", names.deployment),
-        namespace,
-        names.deployment,
-        signal,
-      ),
-      this.#child<V1Service>(
-        "Service",
-        greeter,
-        slot("Service", names.service),
-        namespace,
-        names.service,
-        signal,
-      ),
-      this.#child<V1Service>(
-        "Service",
-        greeter,
-        slot("Service", names.metricsService),
-        namespace,
-        names.metricsService,
-        signal,
-      ),
-      crdInstalled
-        ? this.#child<ServiceMonitor>(
-            "ServiceMonitor",
-            greeter,
-            slot("ServiceMonitor", names.serviceMonitor),
-            namespace,
-            names.serviceMonitor,
-            signal,
-          )
-        : undefined,
-      this.#child<NetworkPolicy>(
-        "NetworkPolicy",
-        greeter,
-        slot("NetworkPolicy", names.networkPolicy),
-        namespace,
-        names.networkPolicy,
-        signal,
-      ),
+      read<V1Deployment>("Deployment", names.deployment),
+      read<V1Service>("Service", names.service),
+      read<V1Service>("Service", names.metricsService),
+      crdInstalled ? read<ServiceMonitor>("ServiceMonitor", names.serviceMonitor) : undefined,
+      read<NetworkPolicy>("NetworkPolicy", names.networkPolicy),
     ]);
     const observed: ObservedChildren = {
       ...(deployment ? { deployment } : {}),
