@@ -6,16 +6,14 @@ import { basename, relative } from "node:path";
 
 type Assertion = { status: string; fullName: string; failureMessages?: string[] };
 type FileResult = { name: string; status: string; message?: string; assertionResults: Assertion[] };
-type Report = {
+export type Report = {
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
+  success?: boolean;
   testResults?: FileResult[];
 };
-const files = process.argv.length > 2 ? process.argv.slice(2) : [".tmp/vitest.json"];
-const reports = files.map((f) => ({ file: f, report: JSON.parse(readFileSync(f, "utf8")) as Report }));
-const sum = (pick: (r: Report) => number) => reports.reduce((n, { report }) => n + pick(report), 0);
 
 const firstLine = (text: string | undefined) =>
   (text ?? "")
@@ -24,16 +22,35 @@ const firstLine = (text: string | undefined) =>
     .find((l) => l.length > 0)
     ?.slice(0, 300) ?? "";
 
-for (const { file, report } of reports) {
-  for (const result of report.testResults ?? []) {
-    const where = `${basename(file, ".json")}: ${relative(process.cwd(), result.name)}`;
-    const failed = result.assertionResults.filter((a) => a.status === "failed");
-    for (const a of failed) console.log(`FAILED ${where} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
-    // A failure outside any test (a hook, an import) leaves no failed assertion, only the file's message.
-    if (result.status === "failed" && failed.length === 0) console.log(`FAILED ${where}: ${firstLine(result.message)}`);
+/** The lines to print for reports named by their files (the name of each report is its file's base name). */
+export function summarize(reports: Array<{ file: string; report: Report }>, cwd = process.cwd()): string[] {
+  const lines: string[] = [];
+  for (const { file, report } of reports) {
+    const run = basename(file, ".json");
+    const before = lines.length;
+    for (const result of report.testResults ?? []) {
+      const where = `${run}: ${relative(cwd, result.name)}`;
+      const failed = result.assertionResults.filter((a) => a.status === "failed");
+      for (const a of failed)
+        lines.push(`FAILED ${where} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+      // A failure outside any test (a hook, an import) leaves no failed assertion, only the file's message.
+      if (result.status === "failed" && failed.length === 0)
+        lines.push(`FAILED ${where}: ${firstLine(result.message)}`);
+    }
+    // An unhandled error fails the run while every test passed; its stack is only in vitest's own output.
+    if (report.success === false && lines.length === before)
+      lines.push(`FAILED ${run}: an error outside any test (vitest's "Unhandled Errors" above)`);
   }
+  const sum = (pick: (r: Report) => number) => reports.reduce((n, { report }) => n + pick(report), 0);
+  const skipped = sum((r) => r.numPendingTests + r.numTodoTests);
+  lines.push(
+    `tests: ${sum((r) => r.numPassedTests)} passed, ${sum((r) => r.numFailedTests)} failed${skipped ? `, ${skipped} skipped` : ""}`,
+  );
+  return lines;
 }
-const skipped = sum((r) => r.numPendingTests + r.numTodoTests);
-console.log(
-  `tests: ${sum((r) => r.numPassedTests)} passed, ${sum((r) => r.numFailedTests)} failed${skipped ? `, ${skipped} skipped` : ""}`,
-);
+
+if (import.meta.main) {
+  const files = process.argv.length > 2 ? process.argv.slice(2) : [".tmp/vitest.json"];
+  const reports = files.map((file) => ({ file, report: JSON.parse(readFileSync(file, "utf8")) as Report }));
+  for (const line of summarize(reports)) console.log(line);
+}
