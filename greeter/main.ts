@@ -37,8 +37,9 @@ const log = createLogger(config.logLevel);
 const metrics = createMetrics({ version: config.version });
 let ready = false;
 const deps = { log, metrics, isReady: () => ready };
-const server = createServer(createApp(config, deps));
-const metricsServer = createServer(createMetricsApp(deps));
+const serverOptions = { keepAliveTimeout: config.keepAliveTimeoutMs };
+const server = createServer(serverOptions, createApp(config, deps));
+const metricsServer = createServer(serverOptions, createMetricsApp(deps));
 
 installShutdown({
   servers: [server, metricsServer],
@@ -77,6 +78,7 @@ log.info(
     version: config.version,
     nameMaxLength: config.nameMaxLength,
     bodyLimitBytes: config.bodyLimitBytes,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     shutdownDelayMs: config.shutdownDelayMs,
     drainTimeoutMs: config.drainTimeoutMs,
   },
