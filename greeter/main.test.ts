@@ -224,6 +224,15 @@ describe("the metrics listener of node greeter/main.ts", () => {
   });
 });
 
+describe("access log of node greeter/main.ts", () => {
+  it("writes a lone request's line to stdout without waiting for more traffic to fill the batch", async () => {
+    const greeter = await start();
+    expect((await greet(greeter)).status).toBe(200);
+    const line = await waitForLog(greeter, (l) => l.msg === "request");
+    expect(line).toMatchObject({ level: "info", route: "/echo-name", statusCode: 200, method: "POST" });
+  });
+});
+
 describe("keep-alive of node greeter/main.ts", () => {
   it("advertises a 65 s keep-alive timeout by default, above the 60 s idle timeout of common load balancers", async () => {
     const greeter = await start();

@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { createApp, createMetricsApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, flushSoon } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { installShutdown } from "./shutdown.ts";
 
@@ -84,3 +84,4 @@ log.info(
   },
   "greeter listening",
 );
+flushSoon(log);

@@ -17,6 +17,7 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { trackKeptAliveConnections } from "./kept-alive-connections.ts";
+import { flushSoon } from "./logger.ts";
 
 const IDLE_SWEEP_MS = 50;
 
@@ -87,6 +88,7 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
         { signal, drainTimeoutMs, closedIdleConnections },
         "shutting down: readiness failed, draining in-flight requests",
       );
+      flushSoon(log);
       drain();
       return;
     }
@@ -94,8 +96,10 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
       { signal, shutdownDelayMs, drainTimeoutMs, closedIdleConnections },
       "shutting down: readiness failed, still serving until the shutdown delay ends",
     );
+    flushSoon(log);
     setTimeout(() => {
       log.info({ drainTimeoutMs }, "shutdown delay over: draining in-flight requests");
+      flushSoon(log);
       drain();
     }, shutdownDelayMs);
   };
