@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       greeting: "Hello, {name}",
       nameMaxLength: 256,
       bodyLimitBytes: 1024,
+      keepAliveTimeoutMs: 65_000,
       shutdownDelayMs: 5_000,
       drainTimeoutMs: 10_000,
       logLevel: "info",
@@ -26,6 +27,7 @@ describe("loadConfig", () => {
       GREETING: "Hi {name}!",
       NAME_MAX_LENGTH: "10",
       BODY_LIMIT: "4 KiB",
+      KEEP_ALIVE_TIMEOUT_MS: "120000",
       SHUTDOWN_DELAY_MS: "0",
       DRAIN_TIMEOUT_MS: "0",
       LOG_LEVEL: "DEBUG",
@@ -39,6 +41,7 @@ describe("loadConfig", () => {
       greeting: "Hi {name}!",
       nameMaxLength: 10,
       bodyLimitBytes: 4096,
+      keepAliveTimeoutMs: 120_000,
       shutdownDelayMs: 0,
       drainTimeoutMs: 0,
       logLevel: "debug",
@@ -63,6 +66,9 @@ describe("loadConfig", () => {
     [{ DRAIN_TIMEOUT_MS: "-1" }, "DRAIN_TIMEOUT_MS must be a whole number"],
     [{ SHUTDOWN_DELAY_MS: "5s" }, "SHUTDOWN_DELAY_MS must be a whole number"],
     [{ SHUTDOWN_DELAY_MS: "600001" }, "SHUTDOWN_DELAY_MS must be at most 600000"],
+    [{ KEEP_ALIVE_TIMEOUT_MS: "65s" }, "KEEP_ALIVE_TIMEOUT_MS must be a whole number"],
+    [{ KEEP_ALIVE_TIMEOUT_MS: "0" }, "KEEP_ALIVE_TIMEOUT_MS must be at least 1000"],
+    [{ KEEP_ALIVE_TIMEOUT_MS: "3600001" }, "KEEP_ALIVE_TIMEOUT_MS must be at most 3600000"],
     [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
   ])("rejects %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

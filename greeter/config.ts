@@ -62,6 +62,9 @@ const schema = z
         })
         .default(1024),
     ),
+    // Above the 60 s idle timeout of common L7 load balancers (AWS ALB, nginx ingress), so the balancer, not the
+    // greeter, closes an idle connection; the other way round it may send a request on a closing one (a 502).
+    KEEP_ALIVE_TIMEOUT_MS: integer("KEEP_ALIVE_TIMEOUT_MS", 1_000, 3_600_000, 65_000),
     SHUTDOWN_DELAY_MS: integer("SHUTDOWN_DELAY_MS", 0, 600_000, 5_000),
     DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 0, 600_000, 10_000),
     LOG_LEVEL: z.preprocess(
@@ -89,6 +92,8 @@ export type Config = Readonly<{
   greeting: string;
   nameMaxLength: number;
   bodyLimitBytes: number;
+  /** How long an idle keep-alive connection stays open, advertised in `Keep-Alive: timeout=`. */
+  keepAliveTimeoutMs: number;
   /** After SIGTERM, how long the greeter keeps serving new connections before it drains. */
   shutdownDelayMs: number;
   drainTimeoutMs: number;
@@ -120,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     greeting: e.GREETING,
     nameMaxLength: e.NAME_MAX_LENGTH,
     bodyLimitBytes: e.BODY_LIMIT,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

@@ -1,10 +1,12 @@
 /**
- * Creates the greeter's pino logger: JSON lines on stdout. The destination is asynchronous (sonic-boom
- * batches lines written while a write is pending), which keeps the per-request access log off the hot path
- * under load; main.ts waits for it to flush before exiting, so no line is lost or reordered on shutdown.
+ * Creates the greeter's pino logger: JSON lines on stdout, batched (log-destination.ts). Lines that say what the
+ * process is doing (listening, shutting down) go out at once through flushSoon, and main.ts flushes before
+ * exiting, so no line is lost or reordered on shutdown; a SIGKILL (an OOM kill) loses at most the last second of
+ * access-log lines.
  */
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { LogLevel } from "./config.ts";
+import { batchedStdout } from "./log-destination.ts";
 
 export type { Logger };
 
@@ -16,6 +18,11 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       // pino's default epoch-millisecond `time`: formatting an ISO date cost 2% of a request's CPU.
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? batchedStdout(),
   );
+}
+
+/** Writes the lines buffered so far without waiting for the batch to fill. */
+export function flushSoon(log: Logger) {
+  log.flush(() => {});
 }

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { Agent, get as httpGet, type IncomingHttpHeaders } from "node:http";
 import { connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -50,6 +51,16 @@ async function startSlowGreeting(greeter: { port: number; url: string; metricsUr
   };
 }
 
+/** GETs `url` through `agent` (a keep-alive one reuses its connection); resolves once the body has arrived. */
+function get(agent: Agent, url: string) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; socket: Socket }>((resolve, reject) => {
+    httpGet(url, { agent }, (res) => {
+      const socket = res.socket;
+      res.resume().once("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, socket }));
+    }).once("error", reject);
+  });
+}
+
 /** POSTs a greeting on a fresh connection. */
 const greet = (greeter: { url: string }) =>
   fetch(`${greeter.url}/echo-name`, {
@@ -85,18 +96,39 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     expect(greeter.logs.map((l) => l.msg)).toContain("drained: all requests finished");
   });
 
-  it("answers a keep-alive connection's next request during the delay with Connection: close, then closes it", async () => {
+  it("closes an idle keep-alive connection at SIGTERM, while the listener still serves new ones during the delay", async () => {
     const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
-    const client = await rawRequest(greeter.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
-    await once(client.socket, "data");
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await get(agent, `${greeter.url}/healthz`);
+      expect(first.headers.connection).toBe("keep-alive");
+      const closed = once(first.socket, "close");
+
+      greeter.child.kill("SIGTERM");
+      await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+      await closed;
+      expect(greeter.child.exitCode).toBeNull();
+
+      // The client reconnects, and the greeter, still in its delay, answers and closes that connection too.
+      const second = await get(agent, `${greeter.url}/healthz`);
+      expect(second.status).toBe(200);
+      expect(second.socket).not.toBe(first.socket);
+      expect(second.headers.connection).toBe("close");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("closes the connection of a request in flight at SIGTERM once its answer is sent", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
+    const slow = await startSlowGreeting(greeter);
     greeter.child.kill("SIGTERM");
     await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
 
-    client.socket.write("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
-    const [first, second] = (await client.ended).split(/(?=HTTP\/1\.1 )/);
-    expect(first).toMatch(/\r\nconnection: keep-alive\r\n/i);
-    expect(second).toMatch(/^HTTP\/1\.1 200 /);
-    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    slow.finish();
+    const response = await slow.ended;
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toContain('{"message":"Hello, Zoë"}');
     expect(greeter.child.exitCode).toBeNull();
   });
 
@@ -189,6 +221,38 @@ describe("the metrics listener of node greeter/main.ts", () => {
     scrapeRequest.socket.write("\r\n");
     expect(await scrapeRequest.ended).toMatch(/^HTTP\/1\.1 200 [\s\S]*greeter_build_info/);
     expect(await greeter.exited).toBe(0);
+  });
+});
+
+describe("access log of node greeter/main.ts", () => {
+  it("writes a lone request's line to stdout without waiting for more traffic to fill the batch", async () => {
+    const greeter = await start();
+    expect((await greet(greeter)).status).toBe(200);
+    const line = await waitForLog(greeter, (l) => l.msg === "request");
+    expect(line).toMatchObject({ level: "info", route: "/echo-name", statusCode: 200, method: "POST" });
+  });
+});
+
+describe("keep-alive of node greeter/main.ts", () => {
+  it("advertises a 65 s keep-alive timeout by default, above the 60 s idle timeout of common load balancers", async () => {
+    const greeter = await start();
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const res = await get(agent, `${greeter.url}/healthz`);
+      expect(res.headers["keep-alive"]).toBe("timeout=65");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("closes a connection idle for KEEP_ALIVE_TIMEOUT_MS", async () => {
+    const greeter = await start({ KEEP_ALIVE_TIMEOUT_MS: "1000" });
+    // A raw socket: node:http's Agent would honour the advertised timeout and close the connection itself.
+    const client = await rawRequest(greeter.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    const response = await client.ended;
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toMatch(/\r\nkeep-alive: timeout=1\r\n/i);
+    expect(greeter.child.exitCode).toBeNull();
   });
 });
 

@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { createApp, createMetricsApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, flushSoon } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { installShutdown } from "./shutdown.ts";
 
@@ -37,8 +37,9 @@ const log = createLogger(config.logLevel);
 const metrics = createMetrics({ version: config.version });
 let ready = false;
 const deps = { log, metrics, isReady: () => ready };
-const server = createServer(createApp(config, deps));
-const metricsServer = createServer(createMetricsApp(deps));
+const serverOptions = { keepAliveTimeout: config.keepAliveTimeoutMs };
+const server = createServer(serverOptions, createApp(config, deps));
+const metricsServer = createServer(serverOptions, createMetricsApp(deps));
 
 installShutdown({
   servers: [server, metricsServer],
@@ -77,8 +78,10 @@ log.info(
     version: config.version,
     nameMaxLength: config.nameMaxLength,
     bodyLimitBytes: config.bodyLimitBytes,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     shutdownDelayMs: config.shutdownDelayMs,
     drainTimeoutMs: config.drainTimeoutMs,
   },
   "greeter listening",
 );
+flushSoon(log);

@@ -1,6 +1,9 @@
 /**
  * Graceful shutdown. On the first SIGTERM: readiness fails at once (beginDrain), but the server keeps accepting
  * and serving connections for shutdownDelayMs, answering each request with `Connection: close` (instrument.ts).
+ * Keep-alive connections idle at that moment are closed at once, and those busy then after their response
+ * (kept-alive-connections.ts): with a keep-alive timeout longer than the delay, they would otherwise still be
+ * open, and reused, after the listener stops.
  * Endpoint removal takes a while to reach every proxy and load balancer, and a connection a lagging proxy still
  * sends here must not be refused; closing after each response moves keep-alive clients to other endpoints.
  * Then it drains: the server stops accepting connections and closes idle keep-alive ones, in-flight requests
@@ -13,6 +16,8 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "pino";
+import { trackKeptAliveConnections } from "./kept-alive-connections.ts";
+import { flushSoon } from "./logger.ts";
 
 const IDLE_SWEEP_MS = 50;
 
@@ -29,6 +34,7 @@ export type ShutdownOptions = {
 export function installShutdown(options: ShutdownOptions): { uninstall: () => void } {
   const { servers, log, shutdownDelayMs, drainTimeoutMs, beginDrain } = options;
   let draining = false;
+  const keptAlive = servers.map(trackKeptAliveConnections);
   // Exit once: after a drain timeout, cutting the connections also completes server.close().
   let exiting = false;
   const exit = (code: number) => {
@@ -76,17 +82,24 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
     }
     draining = true;
     beginDrain();
+    const closedIdleConnections = keptAlive.reduce((sum, k) => sum + k.closeAll(), 0);
     if (signal !== "SIGTERM" || shutdownDelayMs === 0) {
-      log.info({ signal, drainTimeoutMs }, "shutting down: readiness failed, draining in-flight requests");
+      log.info(
+        { signal, drainTimeoutMs, closedIdleConnections },
+        "shutting down: readiness failed, draining in-flight requests",
+      );
+      flushSoon(log);
       drain();
       return;
     }
     log.info(
-      { signal, shutdownDelayMs, drainTimeoutMs },
+      { signal, shutdownDelayMs, drainTimeoutMs, closedIdleConnections },
       "shutting down: readiness failed, still serving until the shutdown delay ends",
     );
+    flushSoon(log);
     setTimeout(() => {
       log.info({ drainTimeoutMs }, "shutdown delay over: draining in-flight requests");
+      flushSoon(log);
       drain();
     }, shutdownDelayMs);
   };

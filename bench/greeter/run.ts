@@ -18,7 +18,7 @@
  * least disturbed one; every round is listed under the table too. Results go to stdout and
  * bench/results/greeter.md. Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import {
   closeSync,
@@ -26,14 +26,24 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import os, { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  freePort,
+  hasCommand,
+  LOAD_CPU,
+  requireCommand,
+  SERVER_CPU,
+  treeCpuSeconds,
+  treeRssMiB,
+  waitUntilGreets,
+  wrk,
+} from "./load.ts";
+import { MEMORY_LIMIT_BYTES, type PodPhaseOptions, type PodServer, runPodPhase } from "./pod-run.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HERE = join(ROOT, "bench", "greeter");
@@ -41,8 +51,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP_SECONDS = 3;
-const LOAD_CPU = "0";
-const SERVER_CPU = "1";
 const VENV = join(
   process.env.GREETER_CACHE_DIR ?? join(homedir(), ".cache", "greeter-operator"),
   "bench-venv",
@@ -50,6 +58,10 @@ const VENV = join(
 const DIST = join(ROOT, ".tmp", "bench-dist");
 const PRIORITY = process.getuid?.() === 0 ? ["nice", "-n", "-20"] : [];
 const REF = process.env.BENCH_GREETER_REF;
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+/** baseline: the greeter beside bare node:http, Express and Flask, unconstrained; pod: pod-run.ts. */
+const PHASES = (process.env.BENCH_PHASES ?? "baseline,pod").split(",");
+const POD_CPU = (process.env.BENCH_POD_CPU ?? "no-limit,request").split(",") as PodPhaseOptions["cpu"];
 const TARGETS = { throughputVsExpress: 0.9, p99Ms: 10, rssMiB: 100 };
 
 type Server = { key: string; label: string; command: string[]; env?: Record<string, string> };
@@ -62,30 +74,6 @@ type Result = {
   errors: number;
   logLines?: number;
 };
-
-const hasCommand = (cmd: string) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-function requireCommand(cmd: string, hint: string) {
-  if (hasCommand(cmd)) return;
-  console.error(`bench: ${cmd} not found; ${hint}`);
-  process.exit(1);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 /** Makes the Flask venv once; returns its bin dir, or a reason it is unavailable. */
 function flaskVenv(): { bin: string } | { skip: string } {
@@ -108,107 +96,6 @@ function flaskVenv(): { bin: string } | { skip: string } {
   }
 }
 
-function rssKiB(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The pids of a process and all its descendants (gunicorn's master and workers). */
-function processTree(root: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const tree: number[] = [];
-  const queue = [root];
-  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
-    tree.push(pid);
-    queue.push(...(parents.get(pid) ?? []));
-  }
-  return tree;
-}
-
-const treeRssMiB = (root: number) => processTree(root).reduce((sum, pid) => sum + rssKiB(pid), 0) / 1024;
-
-/** User + system CPU seconds of a process tree (clock ticks of 10 ms). */
-function treeCpuSeconds(root: number): number {
-  let ticks = 0;
-  for (const pid of processTree(root)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone.
-    }
-  }
-  return ticks / 100;
-}
-
-async function waitUntilGreets(url: string, child: ChildProcess) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: "Zoë" }),
-      });
-      const body = (await res.json()) as { message?: string };
-      if (body.message !== "Hello, Zoë") throw new Error(`unexpected answer ${JSON.stringify(body)}`);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-function wrk(url: string, seconds: number) {
-  const out = execFileSync(
-    "taskset",
-    [
-      "-c",
-      LOAD_CPU,
-      "wrk",
-      "-t1",
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      "--latency",
-      "-s",
-      join(HERE, "post.lua"),
-      url,
-    ],
-    { encoding: "utf8" },
-  );
-  const ms = (label: string) => {
-    const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(out);
-    if (!m) throw new Error(`no ${label}% latency in wrk output:\n${out}`);
-    const scale = m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1;
-    return Number(m[1]) * scale;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  // gunicorn's sync workers close every connection, which wrk counts as read errors; only timeouts and
-  // non-2xx answers mean failed requests.
-  const errors = non2xx + Number(socket?.[4] ?? 0);
-  return { rps, requests, p50Ms: ms("50"), p99Ms: ms("99"), errors };
-}
-
 async function measure(server: Server, logDir: string, round: number): Promise<Result> {
   const port = await freePort();
   const logFile = join(logDir, `${server.key}-${round}.log`);
@@ -224,9 +111,9 @@ async function measure(server: Server, logDir: string, round: number): Promise<R
   const url = `http://127.0.0.1:${port}/echo-name`;
   try {
     await waitUntilGreets(url, child);
-    wrk(url, WARMUP_SECONDS);
+    wrk(url, WARMUP_SECONDS, CONNECTIONS);
     const cpuBefore = treeCpuSeconds(child.pid as number);
-    const { requests, ...load } = wrk(url, SECONDS);
+    const { requests, ...load } = wrk(url, SECONDS, CONNECTIONS);
     const cpuUsPerRequest = ((treeCpuSeconds(child.pid as number) - cpuBefore) * 1e6) / requests;
     const rssMiB = treeRssMiB(child.pid as number);
     const result: Result = { ...load, rssMiB, cpuUsPerRequest };
@@ -291,6 +178,52 @@ async function main() {
   console.log("bench: compiling the Node servers with tsc");
   execFileSync("npx", ["tsc", "-p", join(HERE, "tsconfig.json")], { cwd: ROOT, stdio: "inherit" });
   const node = process.execPath;
+  if (PHASES.includes("baseline")) await baselinePhase(node);
+  if (PHASES.includes("pod")) await podPhase(node);
+}
+
+async function podPhase(node: string) {
+  const servers: PodServer[] = [
+    {
+      key: "greeter",
+      label: "greeter (production config, LOG_LEVEL=info)",
+      command: [node, join(DIST, "greeter/main.js")],
+      env: GREETER_ENV,
+    },
+    {
+      key: "express",
+      label: "plain Express 5 + express.json()",
+      command: [node, join(DIST, "bench/greeter/plain-express.js")],
+    },
+  ];
+  const loadBefore = os.loadavg()[0]?.toFixed(1);
+  const logDir = mkdtempSync(join(tmpdir(), "greeter-bench-pod-"));
+  const body = await runPodPhase({
+    servers,
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    idleSeconds: IDLE_SECONDS,
+    connections: CONNECTIONS,
+    priority: PRIORITY,
+    logDir,
+    cpu: POD_CPU,
+  });
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
+  const report = [
+    "# Greeter benchmark: as its pod runs it",
+    "",
+    `Command: \`npm run bench\` (BENCH_PHASES=${PHASES.join(",")} BENCH_SECONDS=${SECONDS} BENCH_ROUNDS=${ROUNDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_IDLE_SECONDS=${IDLE_SECONDS} BENCH_POD_CPU=${POD_CPU.join(",")}). ${new Date().toISOString()}, Node ${process.version}, ${cpu}, ${os.availableParallelism()} CPUs; load average ${loadBefore} before, ${os.loadavg()[0]?.toFixed(1)} after.`,
+    `Each server runs as compiled JavaScript in a fresh memory cgroup at the default memory limit (${fmt(MEMORY_LIMIT_BYTES / 2 ** 20, 0)} MiB, swap off) and a CPU cgroup, pinned to CPU ${SERVER_CPU}${PRIORITY.length ? " at nice -20" : ""}; wrk (1 thread, ${CONNECTIONS} connections, JSON POST /echo-name) on CPU ${LOAD_CPU}. ${WARMUP_SECONDS} s warm-up, ${SECONDS} s measured, then ${IDLE_SECONDS} s idle. The greeter runs with the NODE_OPTIONS of Dockerfile.greeter (\`${GREETER_ENV.NODE_OPTIONS || "none"}\`) and its access log on, through a pipe to a counter outside the cgroup. RSS is the process's VmRSS; the cgroup memory peak is memory.max_usage_in_bytes (v1) or memory.peak (v2), limit hits memory.failcnt (v1) or the max events (v2). Source of the limits: DEFAULT_GREETER_RESOURCES (operator/api/v1alpha1/default-resources.ts).`,
+    "",
+    body,
+  ].join("\n");
+  console.log(`\n${report}`);
+  writeFileSync(join(ROOT, "bench", "results", "greeter-pod.md"), report);
+  console.log("bench: wrote bench/results/greeter-pod.md");
+}
+
+async function baselinePhase(node: string) {
   const reference = REF
     ? [
         {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonSchema } from "../../operator/api/structural-schema.ts";
 import { greeterOpenApiSchema } from "../../operator/api/v1alpha1/greeter-crd.ts";
-import { CRD_NAME, GreeterSpecSchema } from "../../operator/api/v1alpha1/index.ts";
+import { CRD_NAME, DEFAULT_GREETER_RESOURCES, GreeterSpecSchema } from "../../operator/api/v1alpha1/index.ts";
 import { celOnly, invalid, valid } from "../../operator/api/v1alpha1/testing/spec-samples.ts";
 import { eventually, kubectl, useTestNamespace } from "../cluster/testing.ts";
 
@@ -129,6 +129,21 @@ describe("the Greeter CRD on a real API server", () => {
       return res.code === 0 ? JSON.parse(res.stdout) : undefined;
     });
     expect(scale.status).toEqual({ replicas: 2, selector: status.selector });
+  });
+
+  it("stores the default resources on a Greeter created without any, and shows them in kubectl explain", async () => {
+    const created = await kubectl(["create", "-o", "json", "-f", "-"], {
+      namespace: ns.name,
+      input: manifest("no-resources", {}),
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const read = await kubectl(["get", "greeter", "no-resources", "-o", "json"], { namespace: ns.name });
+    expect(JSON.parse(read.stdout).spec.resources).toEqual(DEFAULT_GREETER_RESOURCES);
+    const explained = await kubectl(["explain", "greeters.spec.resources"]);
+    expect(explained.code, explained.stderr).toBe(0);
+    const text = explained.stdout.replace(/\s+/g, " ");
+    expect(text).toContain(`requests ${DEFAULT_GREETER_RESOURCES.requests.cpu} CPU`);
+    expect(text).toContain(`${DEFAULT_GREETER_RESOURCES.limits.memory} memory limit`);
   });
 
   it("accepts the sample in config/samples", async () => {

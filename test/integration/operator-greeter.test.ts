@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { DEFAULT_GREETER_RESOURCES } from "../../operator/api/v1alpha1/index.ts";
 import { FAILING_IMAGES } from "../cluster/kwok-failure-stages.ts";
 import { eventually, kubectl, localControlPlane, useTestNamespace } from "../cluster/testing.ts";
 import {
@@ -361,8 +362,19 @@ describe("the operator on a real control plane", () => {
     expect((await get(ns.name, "service", "np"))?.spec.ports[0].nodePort).toBe(port);
   });
 
+  it("gives a Greeter created without resources the default requests and memory limit, down to Burstable pods", async () => {
+    await apply(ns.name, greeterManifest("defaults", { replicas: 1 }));
+    const greeter = await get(ns.name, "greeter", "defaults");
+    expect(greeter?.spec.resources).toEqual(DEFAULT_GREETER_RESOURCES);
+    await waitForReady(ns.name, "defaults");
+    const deployment = await get(ns.name, "deployment", "defaults");
+    expect(deployment?.spec.template.spec.containers[0].resources).toEqual(DEFAULT_GREETER_RESOURCES);
+    const pods = await list(ns.name, "pods", selectorOf("defaults"));
+    expect(pods.map((p) => p.status?.qosClass)).toEqual(["Burstable"]);
+  });
+
   it("reports pods a ResourceQuota refuses as Degraded with the API server's message, and recovers", async () => {
-    // Pods without requests are refused outright once a quota limits the namespace's CPU.
+    // A quota on limits.cpu refuses pods without a CPU limit, and the default resources set none.
     await must(["create", "quota", "compute", "--hard=requests.cpu=1,limits.cpu=1"], ns.name);
     await apply(ns.name, greeterManifest("quota", { replicas: 1 }));
     // Not RolloutInProgress until the Deployment's 600 s progress deadline: the ReplicaFailure shows at once.

@@ -4,7 +4,12 @@
 // Removing a field from the spec must produce an apply that removes it from the child.
 import type { KubernetesObject, V1Deployment, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { FIELD_MANAGER, type Greeter, type GreeterSpecInput } from "../../operator/api/v1alpha1/index.ts";
+import {
+  DEFAULT_GREETER_RESOURCES,
+  FIELD_MANAGER,
+  type Greeter,
+  type GreeterSpecInput,
+} from "../../operator/api/v1alpha1/index.ts";
 import {
   type NetworkPolicy,
   type ObservedChildren,
@@ -118,7 +123,7 @@ describe("no-op detection against real server defaults", () => {
     expect(pod?.nodeSelector).toBeUndefined();
     expect(pod?.tolerations).toBeUndefined();
     expect(pod?.affinity).toBeUndefined();
-    expect(pod?.containers[0]?.resources).toEqual({});
+    expect(pod?.containers[0]?.resources).toEqual(DEFAULT_GREETER_RESOURCES);
     expect(pod?.containers[0]?.image).toBe("greeter:0.1.0");
     expect(service?.spec?.type).toBe("ClusterIP");
     expect(serviceMonitor?.metadata?.labels).not.toHaveProperty("release");

@@ -7,6 +7,7 @@
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { z } from "zod";
 import { GREETER_METRICS_PORT } from "./constants.ts";
+import { DEFAULT_GREETER_RESOURCES } from "./default-resources.ts";
 import { compareQuantities, QUANTITY_PATTERN } from "./quantity.ts";
 
 export const DEFAULT_GREETING = "Hello, {name}";
@@ -63,8 +64,7 @@ export const ResourcesSchema = z
     }
   })
   .meta({
-    description:
-      "Compute resources of the greeter container (core/v1 ResourceRequirements: requests and limits).",
+    description: `Compute resources of the greeter container (core/v1 ResourceRequirements: requests and limits). Unset, it requests ${DEFAULT_GREETER_RESOURCES.requests.cpu} CPU and ${DEFAULT_GREETER_RESOURCES.requests.memory} of memory with a ${DEFAULT_GREETER_RESOURCES.limits.memory} memory limit, sized from the greeter's benchmark (Burstable QoS; no CPU limit, so a pod may use a free core). Set it to replace all of that; {} asks for nothing (BestEffort).`,
     "x-kubernetes-validations": [
       {
         rule: "!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits) || quantity(string(self.requests[k])).compareTo(quantity(string(self.limits[k]))) <= 0)",
@@ -295,7 +295,9 @@ export const GreeterSpecSchema = z
       .max(512)
       .optional()
       .meta({ description: "Greeter image; defaults to the operator's configured image." }),
-    resources: ResourcesSchema.optional(),
+    // A default for the whole object, not for requests and limits apart: a spec that sets only its own memory
+    // request must not get a default limit below it.
+    resources: ResourcesSchema.default(() => structuredClone(DEFAULT_GREETER_RESOURCES)),
     service: ServiceSpecSchema.prefault({}),
     monitoring: MonitoringSpecSchema.prefault({}),
     networkPolicy: NetworkPolicySpecSchema.prefault({}),

@@ -103,9 +103,25 @@ describe("desiredDeployment", () => {
     expect(c?.resources).toEqual({ requests: { cpu: "1", memory: "64Mi" }, limits: { memory: "128Mi" } });
   });
 
-  it("leaves resources and placement unset when the spec has none", () => {
+  it("gives a spec without resources the default requests and memory limit: Burstable, not BestEffort", () => {
+    expect(container()?.resources).toEqual({
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { memory: "256Mi" },
+    });
+  });
+
+  it("sets no resources when the spec asks for none ({})", () => {
+    expect(container({ resources: {} })?.resources).toEqual({});
+  });
+
+  it("takes a spec's resources as they are, without mixing in the defaults", () => {
+    expect(container({ resources: { requests: { memory: "512Mi" } } })?.resources).toEqual({
+      requests: { memory: "512Mi" },
+    });
+  });
+
+  it("leaves placement unset when the spec has none", () => {
     const pod = build().spec?.template.spec;
-    expect(pod?.containers[0]?.resources).toBeUndefined();
     expect(pod?.nodeSelector).toBeUndefined();
     expect(pod?.tolerations).toBeUndefined();
     expect(pod?.affinity).toBeUndefined();

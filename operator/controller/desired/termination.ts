@@ -3,8 +3,8 @@
  * when the pod is deleted, so the preStop sleep covers the time kube-proxy and ingress controllers take to stop
  * sending new connections. The greeter does not know it is terminating until SIGTERM, which comes after the
  * sleep; endpoint updates never move a keep-alive connection that is already open, so its own shutdown delay
- * then answers every request with `Connection: close`. Equal to Node's 5 s keep-alive timeout, that delay
- * outlasts every idle connection a client may still reuse. Then it drains. The env values are set rather than
+ * then answers every request with `Connection: close` and closes idle keep-alive connections, while it still
+ * accepts the reconnects. Then it drains. The env values are set rather than
  * left to the image's defaults, because spec.image can be any greeter version and the grace period is
  * computed from them.
  */
