@@ -127,7 +127,16 @@ export class OperatorProcess {
   }
 
   rssBytes(): number {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+    return this.status("VmRSS");
+  }
+
+  /** The highest RSS since the process started (the kernel's high-water mark): the peak no sampling can miss. */
+  peakRssBytes(): number {
+    return this.status("VmHWM");
+  }
+
+  private status(field: string): number {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
     return Number(m?.[1] ?? 0) * 1024;
   }
 

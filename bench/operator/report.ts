@@ -18,6 +18,8 @@ export interface Result {
   apiserverRequestsPerGreeter: Record<string, number>;
   convergeCpuS: number;
   rssConvergedMiB: number;
+  /** VmHWM at convergence: the highest RSS while starting and converging. */
+  rssPeakMiB?: number;
   /** Median over the idle phase. */
   rssMiB: number;
   rssIdleMaxMiB: number;
@@ -56,11 +58,11 @@ export function markdown(
     "",
     `\`npm run bench:operator\`: local control plane (test/cluster, kwok), operator ${meta.operator}, default workers (${results[0]?.workers}), RESYNC_PERIOD=${meta.resync}, Greeters with replicas: 1 over 10 namespaces. Machine: 2 cores shared with other engineers' test runs; load average (1/5/15 min) before ${meta.loadBefore}, after ${meta.loadAfter}.`,
     "",
-    "| N | convergence | floor | ratio | operator writes/Greeter (excl. Events) | operator requests/Greeter | RSS steady (idle median; max) | RSS just after converging | heap (steady) | CPU to converge | load after |",
-    "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
+    "| N | convergence | floor | ratio | operator writes/Greeter (excl. Events) | operator requests/Greeter | RSS steady (idle median; max) | RSS just after converging | peak RSS to converge (VmHWM) | heap (steady) | CPU to converge | load after |",
+    "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.convergenceS} s | ${r.floorS} s | ${r.ratio} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB (${r.rssIdleMaxMiB}) | ${r.rssConvergedMiB} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
+        `| ${r.n} | ${r.convergenceS} s | ${r.floorS} s | ${r.ratio} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB (${r.rssIdleMaxMiB}) | ${r.rssConvergedMiB} MiB | ${r.rssPeakMiB ?? "n/a"} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
     ),
     "",
     `RSS slope: ${slope(results, (r) => r.rssMiB)} MiB per 1,000 Greeters; heap slope ${slope(results, (r) => r.heapMiB)} MiB per 1,000.`,

@@ -212,6 +212,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     const api1 = apiserverByVerb(await api.metrics());
     const createWrites = audit.writesSince(audit0, OPERATOR_USER);
     const rssConverged = operator.rssBytes();
+    const rssPeak = operator.peakRssBytes();
 
     // 2. steady state
     log(`N=${n}: idle for ${idleSeconds}s (resync ${RESYNC})`);
@@ -315,6 +316,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       apiserverRequestsPerGreeter: perGreeter(diff(api1, api0), n),
       convergeCpuS: Math.round(convergeCpu * 100) / 100,
       rssConvergedMiB: Math.round(rssConverged / 2 ** 20),
+      rssPeakMiB: Math.round(rssPeak / 2 ** 20),
       rssMiB: Math.round(rss / 2 ** 20),
       rssIdleMaxMiB: Math.round(rssMax / 2 ** 20),
       heapMiB: Math.round(heap / 2 ** 20),

@@ -7,6 +7,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { resourceLabel } from "./resource.ts";
 import type { ResourceClient } from "./resource-client.ts";
+import { shareUnchanged } from "./share-unchanged.ts";
 import { keyOf, Store, stripForCache } from "./store.ts";
 import type { StringPool } from "./string-pool.ts";
 import { type WatchEventType, Watcher, type WatcherOptions } from "./watcher.ts";
@@ -115,7 +116,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     };
   }
 
-  #upsert(obj: T): void {
+  #upsert(fresh: T): void {
+    const previous = this.store.get(keyOf(fresh));
+    // Unchanged parts are taken from the version it replaces, so only what changed outlives this event.
+    const obj = previous ? shareUnchanged(previous, fresh) : fresh;
     const old = this.store.set(obj);
     if (!old) this.#emit((h) => h.onAdd?.(obj));
     // Same resourceVersion after a relist means nothing changed; equality is the only comparison allowed.

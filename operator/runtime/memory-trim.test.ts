@@ -31,7 +31,13 @@ function fakeProcess(startRss: number) {
     state.cpuMicros += cpuShare * 10_000 * 1000;
     return trim.check();
   };
-  return { state, tick };
+  /** One second passes, busy, and RSS is compared with the soft target. */
+  const second = () => {
+    state.now += 1_000;
+    state.cpuMicros += 1_000 * 1000;
+    return trim.checkTarget();
+  };
+  return { state, tick, second };
 }
 
 describe("MemoryTrim", () => {
@@ -68,6 +74,39 @@ describe("MemoryTrim", () => {
       if (p.tick(0)) trimmedAt.push(p.state.now);
     }
     expect(trimmedAt).toEqual([130_000, 190_000]);
+  });
+});
+
+describe("MemoryTrim's soft target (128 MiB)", () => {
+  it("trims a busy process as soon as it is past the target, then at most every 30 s", () => {
+    const p = fakeProcess(90 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 127 * MiB;
+    expect(p.second()).toBe(false);
+    p.state.rss = 129 * MiB;
+    p.state.rssAfterGc = 100 * MiB;
+    expect(p.second()).toBe(true);
+    const trimmedAt: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      p.state.rss = 160 * MiB;
+      if (p.second()) trimmedAt.push(p.state.now);
+    }
+    expect(trimmedAt).toEqual([92_000, 122_000]);
+  });
+
+  it("does not trim over and over a process whose live data alone is past the target, until it grew again", () => {
+    const p = fakeProcess(90 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 200 * MiB;
+    p.state.rssAfterGc = 190 * MiB;
+    expect(p.second()).toBe(true);
+    for (let i = 0; i < 120; i++) {
+      p.state.rss = 200 * MiB;
+      p.second();
+    }
+    expect(p.state.gcs).toBe(1);
+    p.state.rss = 223 * MiB; // grown by growthBytes (32 MiB here) since the trim
+    expect(p.second()).toBe(true);
   });
 });
 

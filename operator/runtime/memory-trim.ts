@@ -7,6 +7,14 @@
  * trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause of tens
  * of milliseconds at a moment when nothing waits. At most one trim per `minIntervalMs`.
  *
+ * A burst that lasts pushes RSS up while it lasts: V8 doubles its young generation each time as many bytes
+ * survived as it holds, up to 2 × 64 MiB on a host without a memory limit, and keeps it at that size while
+ * allocation goes on. So MemoryTrim also has a soft target (`targetBytes`, 128 MiB): RSS past it and grown
+ * 16 MiB since the last trim makes a trim even while busy, at most once per `busyMinIntervalMs` (30 s), checked
+ * every `targetCheckMs` (1 s; reading RSS is one read of /proc/self/statm). An operator whose live data alone
+ * is past the target trims only when it grew 16 MiB more, so a large one does not trim over and over. This is
+ * the soft memory limit of Go's runtime (GOMEMLIMIT) in the small: a target, not a limit; nothing fails past it.
+ *
  * The GC it runs is V8's `gc()`, which exists only when node was started with `--expose-gc` (the image's
  * command line, Dockerfile.operator, passes it). Without it MemoryTrim stays off: switching V8 flags at run
  * time is something Node documents as unsafe.
@@ -25,6 +33,12 @@ export interface MemoryTrimOptions {
   quietCpu?: number;
   /** Default 60 s. */
   minIntervalMs?: number;
+  /** RSS past which a trim runs even while busy (when also grown by `growthBytes`). Default 128 MiB. */
+  targetBytes?: number;
+  /** How often RSS is compared with the target. Default 1 s. */
+  targetCheckMs?: number;
+  /** Between two trims while busy. Default 30 s. */
+  busyMinIntervalMs?: number;
   /** Injectable for tests. */
   rss?: () => number;
   cpuMicros?: () => number;
@@ -51,6 +65,7 @@ export class MemoryTrim {
   #lastCpu: number;
   #lastTrim: number;
   #timer: NodeJS.Timeout | undefined;
+  #targetTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryTrimOptions) {
     this.#o = {
@@ -58,6 +73,9 @@ export class MemoryTrim {
       checkEveryMs: 10_000,
       quietCpu: 0.05,
       minIntervalMs: 60_000,
+      targetBytes: 128 * MiB,
+      targetCheckMs: 1_000,
+      busyMinIntervalMs: 30_000,
       rss: () => process.memoryUsage.rss(),
       cpuMicros: () => {
         const u = process.cpuUsage();
@@ -79,10 +97,22 @@ export class MemoryTrim {
     }
     this.#timer = setInterval(() => this.check(), this.#o.checkEveryMs);
     this.#timer.unref();
+    this.#targetTimer = setInterval(() => this.checkTarget(), this.#o.targetCheckMs);
+    this.#targetTimer.unref();
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#targetTimer);
+  }
+
+  /** One comparison with the soft target; returns whether it trimmed. Public for tests. */
+  checkTarget(): boolean {
+    const rss = this.#o.rss();
+    this.#baseline = Math.min(this.#baseline, rss);
+    if (rss < this.#o.targetBytes || rss - this.#baseline < this.#o.growthBytes) return false;
+    if (this.#o.now() - this.#lastTrim < this.#o.busyMinIntervalMs) return false;
+    return this.#trim(rss, "past the memory target");
   }
 
   /** One periodic check; returns whether it trimmed. Public for tests. */
@@ -97,6 +127,10 @@ export class MemoryTrim {
     if (busy >= this.#o.quietCpu) return false;
     if (rss - this.#baseline < this.#o.growthBytes) return false;
     if (now - this.#lastTrim < this.#o.minIntervalMs) return false;
+    return this.#trim(rss, "after a burst of work");
+  }
+
+  #trim(rss: number, why: string): boolean {
     if (!this.#o.gc) return false;
     const started = performance.now();
     this.#o.gc();
@@ -111,7 +145,7 @@ export class MemoryTrim {
         rssAfterMiB: Math.round(after / MiB),
         pauseMs: Math.round(performance.now() - started),
       },
-      "returned memory to the operating system after a burst of work",
+      `returned memory to the operating system ${why}`,
     );
     return true;
   }
