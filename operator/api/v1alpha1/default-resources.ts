@@ -4,6 +4,6 @@
  * under these very limits (bench/results/greeter-pod.md); the derivation is in docs/greeter.md.
  */
 export const DEFAULT_GREETER_RESOURCES = {
-  requests: { cpu: "100m", memory: "128Mi" },
+  requests: { cpu: "50m", memory: "128Mi" },
   limits: { memory: "256Mi" },
 } as const;

@@ -105,7 +105,7 @@ describe("desiredDeployment", () => {
 
   it("gives a spec without resources the default requests and memory limit: Burstable, not BestEffort", () => {
     expect(container()?.resources).toEqual({
-      requests: { cpu: "100m", memory: "128Mi" },
+      requests: { cpu: "50m", memory: "128Mi" },
       limits: { memory: "256Mi" },
     });
   });
