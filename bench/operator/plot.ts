@@ -17,7 +17,7 @@ function ticks(max: number): number[] {
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
-export function plotSvg(results: Result[]): string {
+export function plotSvg(results: Result[], _opts: { limitMiB?: number } = {}): string {
   const rs = [...results].sort((a, b) => a.n - b.n);
   const nMax = Math.max(...rs.map((r) => r.n), 1);
   const sTicks = ticks(Math.max(...rs.flatMap((r) => [r.convergenceS, r.floorS]), 1));

@@ -4,7 +4,11 @@ import { total } from "./audit.ts";
 export interface Result {
   n: number;
   workers: number;
+  /** Load average (1/5/15 min) when this N started and when it ended. */
+  loadStart?: string;
   load: string;
+  /** Wall time of this N, cluster start to stop. */
+  wallS?: number;
   convergenceS: number;
   createdS: number;
   podsReadyS: number;
@@ -18,6 +22,13 @@ export interface Result {
   apiserverRequestsPerGreeter: Record<string, number>;
   convergeCpuS: number;
   rssConvergedMiB: number;
+  /** Maximum of one RSS sample a second while converging, and over converge, idle and storm. */
+  rssPeakConvergeMiB?: number;
+  rssPeakMiB?: number;
+  /** The memory cgroup's own peak (what the limit is enforced on; includes page cache, e.g. of the log file). */
+  cgroupPeakConvergeMiB?: number;
+  cgroupPeakMiB?: number;
+  oomKills?: number;
   /** Median over the idle phase. */
   rssMiB: number;
   rssIdleMaxMiB: number;
@@ -49,6 +60,7 @@ export function markdown(
     resync: string;
     /** How the operator ran, e.g. "node dist/operator/main.js under a 384 MiB memory cgroup". */
     operator: string;
+    limitMiB?: number;
   },
 ): string {
   const lines = [
