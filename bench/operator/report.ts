@@ -34,7 +34,8 @@ export interface Result {
   rssIdleMaxMiB: number;
   heapMiB: number;
   idle: { seconds: number; writes: Record<string, number>; cpuS: number; reconciles: number };
-  storm: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
+  /** Absent when the run skipped it (--storm off). */
+  storm?: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
   recovery: { ready: number; confirmed: number; writes: Record<string, number> };
 }
 
@@ -52,7 +53,7 @@ function slope(results: Result[], pick: (r: Result) => number): string {
 }
 
 export function markdown(
-  results: Result[],
+  unsorted: Result[],
   meta: {
     date: string;
     loadBefore: string;
@@ -63,6 +64,8 @@ export function markdown(
     limitMiB?: number;
   },
 ): string {
+  // A run may go largest first (so its longest N fails early); tables read smallest first.
+  const results = [...unsorted].sort((a, b) => a.n - b.n);
   const lines = [
     `# Operator at scale (${meta.date})`,
     "",
@@ -81,12 +84,15 @@ export function markdown(
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS} s | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm.seconds} s | ${r.storm.writesPerGreeter.toFixed(2)} | ${r.storm.cpuS} s | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS} s | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
     ),
     "",
     "Operator writes per Greeter on creation, by verb and resource (audit log, operator identity only):",
     "",
-    ...results.map((r) => `- N=${r.n}: ${fmt(r.operatorWritesPerGreeter)}; storm: ${fmt(r.storm.writes)}`),
+    ...results.map(
+      (r) =>
+        `- N=${r.n}: ${fmt(r.operatorWritesPerGreeter)}; storm: ${r.storm ? fmt(r.storm.writes) : "not run"}`,
+    ),
     "",
     "API server requests per Greeter during convergence (apiserver_request_total, every client: operator, bench, controller manager, scheduler, kwok):",
     "",
