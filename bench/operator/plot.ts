@@ -86,7 +86,8 @@ function panel(rs: Result[], p: Panel, left: number): string[] {
   return out;
 }
 
-export function plotSvg(results: Result[], opts: { limitMiB?: number } = {}): string {
+/** `caption`: a line under the panels, e.g. which runs the points come from. */
+export function plotSvg(results: Result[], opts: { limitMiB?: number; caption?: string } = {}): string {
   const rs = [...results].sort((a, b) => a.n - b.n);
   const panels: Panel[] = [
     {
@@ -94,7 +95,12 @@ export function plotSvg(results: Result[], opts: { limitMiB?: number } = {}): st
       unit: "seconds",
       series: [
         { label: "convergence", color: "#1f77b4", value: (r) => r.convergenceS },
-        { label: "floor (plain client, same writes)", color: "#1f77b4", dash: "6 4", value: (r) => r.floorS },
+        {
+          label: "floor (plain client, same writes)",
+          color: "#1f77b4",
+          dash: "6 4",
+          value: (r) => r.floorS || undefined,
+        },
         { label: "operator CPU to converge", color: "#2ca02c", value: (r) => r.convergeCpuS },
       ],
     },
@@ -127,10 +133,14 @@ export function plotSvg(results: Result[], opts: { limitMiB?: number } = {}): st
     },
   ];
   const width = PANEL_W * panels.length;
+  const height = PANEL_H + (opts.caption ? 20 : 0);
   return `${[
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${PANEL_H}" viewBox="0 0 ${width} ${PANEL_H}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${PANEL_H}" fill="white"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
     ...panels.flatMap((p, i) => panel(rs, p, i * PANEL_W)),
+    ...(opts.caption
+      ? [`<text x="${width / 2}" y="${PANEL_H + 12}" text-anchor="middle">${esc(opts.caption)}</text>`]
+      : []),
     "</svg>",
   ].join("\n")}\n`;
 }

@@ -1,19 +1,24 @@
 /**
- * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120] [--node-args=...]`: the operator at scale, against
- * the API server's own limit. For each N, on a fresh local control plane (test/cluster, kwok Nodes):
+ * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120] [--storm off] [--node-args=...]`: the
+ * operator at scale, against the API server's own limit. For each N, on a fresh local control plane (test/cluster,
+ * kwok Nodes, tuned for up to 10,000 Greeters: cluster-tuning.ts):
  *
- *  1. converge: start the operator (`node operator/main.ts`, default workers, RESYNC_PERIOD=60s), create N
- *     Greeters over 10 namespaces, time until every one has its Deployment, Service and ServiceMonitor and a
- *     status with observedGeneration == generation and Ready=True; requests by verb, CPU, RSS;
+ *  1. converge: start the operator (`node dist/operator/main.js` under its manifest's memory limit, default
+ *     workers, RESYNC_PERIOD=60s), create N Greeters over 10 namespaces, time until every one has its
+ *     Deployment, Service and ServiceMonitor and a status with observedGeneration == generation and
+ *     Ready=True; requests by verb, CPU, RSS (peak of 1 s samples, and the memory cgroup's own peak);
  *  2. steady: idle for `--idle` seconds (≥ one resync): writes and CPU;
- *  3. storm: change `greeting` on all; time until every Deployment carries it and every status is current;
+ *  3. storm (unless `--storm off`): change `greeting` on all; time until every Deployment carries it and every
+ *     status is current;
  *  4. recovery: restart the operator; time until Ready and every Greeter reconciled, and its writes;
  *  5. floor: operator stopped, a plain client makes the same writes for N more Greeters with the same
  *     concurrency (bench/operator/workload.ts); also how long the cluster (kcm, scheduler, kwok) takes to make
  *     their pods Ready.
  *
- * Writes are counted per identity from the audit log; reads from the operator's rest_client_requests_total
- * and the API server's apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg}.
+ * An operator that dies (an OOM kill at the limit) ends the run at once, saying so. Writes are counted per
+ * identity from the audit log; reads from the operator's rest_client_requests_total and the API server's
+ * apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg} (`--out` to choose),
+ * rewritten after each N, so `--n 10000,100,1000` fails early and keeps what finished.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
