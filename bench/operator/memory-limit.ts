@@ -40,18 +40,62 @@ function bytes(q: string): number {
 export interface MemoryCgroup {
   /** Where a process must write its pid (before exec) to run under the limit. */
   procsFile: string;
+  /** The most memory the cgroup has been charged since the last resetPeak (the kubelet's view of the pod). */
+  peakBytes(): number;
+  resetPeak(): void;
+  /** How many times the kernel killed a process of this cgroup for reaching the limit. */
+  oomKills(): number;
   /** Removes the cgroup once its processes are gone. */
   remove(): void;
 }
 
+/** The cgroup files that differ between v1 and v2. */
+interface Files {
+  limit: string;
+  peak: string;
+  oomKill: string;
+}
+const FILES_V1: Files = {
+  limit: "memory.limit_in_bytes",
+  peak: "memory.max_usage_in_bytes",
+  oomKill: "memory.oom_control",
+};
+const FILES_V2: Files = { limit: "memory.max", peak: "memory.peak", oomKill: "memory.events" };
+
+function readNumber(file: string): number {
+  try {
+    return Number(readFileSync(file, "utf8").trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function oomKillCount(file: string): number {
+  try {
+    return Number(/^oom_kill (\d+)$/m.exec(readFileSync(file, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** A fresh memory cgroup with the limit, or undefined when this machine does not let us make one. */
 export function memoryCgroup(name: string, limitBytes: number): MemoryCgroup | undefined {
-  const tryMake = (dir: string, limitFile: string) => {
+  const tryMake = (dir: string, files: Files): MemoryCgroup | undefined => {
     try {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, limitFile), String(limitBytes));
+      writeFileSync(join(dir, files.limit), String(limitBytes));
       return {
         procsFile: join(dir, "cgroup.procs"),
+        peakBytes: () => readNumber(join(dir, files.peak)),
+        resetPeak: () => {
+          try {
+            // v1 resets on any write; v2 (kernel ≥ 6.12) resets per open file, so this may do nothing there.
+            writeFileSync(join(dir, files.peak), "0");
+          } catch {
+            // not resettable here: the peak then covers the whole bench
+          }
+        },
+        oomKills: () => oomKillCount(join(dir, files.oomKill)),
         remove: () => {
           try {
             rmdirSync(dir);
@@ -64,9 +108,9 @@ export function memoryCgroup(name: string, limitBytes: number): MemoryCgroup | u
       return undefined;
     }
   };
-  if (existsSync(join(V1, "memory.limit_in_bytes"))) return tryMake(join(V1, name), "memory.limit_in_bytes");
+  if (existsSync(join(V1, "memory.limit_in_bytes"))) return tryMake(join(V1, name), FILES_V1);
   const controllers = join(V2, "cgroup.controllers");
   if (existsSync(controllers) && readFileSync(controllers, "utf8").includes("memory"))
-    return tryMake(join(V2, name), "memory.max");
+    return tryMake(join(V2, name), FILES_V2);
   return undefined;
 }

@@ -53,11 +53,23 @@ export class OperatorProcess {
   readonly metricsPort: number;
   readonly probePort: number;
   readonly startedAt = performance.now();
+  /**
+   * Rejects if the process exits without stop() (an OOM kill, a crash): a phase waiting on the cluster races
+   * it, so a dead operator ends the bench at once instead of at the phase's timeout.
+   */
+  readonly died: Promise<never>;
+  #stopping = false;
 
   private constructor(child: ChildProcess, metricsPort: number, probePort: number) {
     this.child = child;
     this.metricsPort = metricsPort;
     this.probePort = probePort;
+    this.died = new Promise<never>((_, reject) => {
+      child.once("exit", (code, signal) => {
+        if (!this.#stopping) reject(new Error(`operator exited (code ${code}, signal ${signal})`));
+      });
+    });
+    this.died.catch(() => {});
   }
 
   static async start(o: OperatorOptions): Promise<OperatorProcess> {
@@ -141,6 +153,7 @@ export class OperatorProcess {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = once(this.child, "exit");
     this.child.kill("SIGTERM");

@@ -4,7 +4,11 @@ import { total } from "./audit.ts";
 export interface Result {
   n: number;
   workers: number;
+  /** Load average (1/5/15 min) when this N started and when it ended. */
+  loadStart?: string;
   load: string;
+  /** Wall time of this N, cluster start to stop. */
+  wallS?: number;
   convergenceS: number;
   createdS: number;
   podsReadyS: number;
@@ -18,14 +22,20 @@ export interface Result {
   apiserverRequestsPerGreeter: Record<string, number>;
   convergeCpuS: number;
   rssConvergedMiB: number;
-  /** VmHWM at convergence: the highest RSS while starting and converging. */
+  /** Maximum of one RSS sample a second while converging, and over converge, idle and storm. */
+  rssPeakConvergeMiB?: number;
   rssPeakMiB?: number;
+  /** The memory cgroup's own peak (what the limit is enforced on; includes page cache, e.g. of the log file). */
+  cgroupPeakConvergeMiB?: number;
+  cgroupPeakMiB?: number;
+  oomKills?: number;
   /** Median over the idle phase. */
   rssMiB: number;
   rssIdleMaxMiB: number;
   heapMiB: number;
   idle: { seconds: number; writes: Record<string, number>; cpuS: number; reconciles: number };
-  storm: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
+  /** Absent when the run skipped it (--storm off). */
+  storm?: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
   recovery: { ready: number; confirmed: number; writes: Record<string, number> };
 }
 
@@ -43,7 +53,7 @@ function slope(results: Result[], pick: (r: Result) => number): string {
 }
 
 export function markdown(
-  results: Result[],
+  unsorted: Result[],
   meta: {
     date: string;
     loadBefore: string;
@@ -51,18 +61,21 @@ export function markdown(
     resync: string;
     /** How the operator ran, e.g. "node dist/operator/main.js under a 384 MiB memory cgroup". */
     operator: string;
+    limitMiB?: number;
   },
 ): string {
+  // A run may go largest first (so its longest N fails early); tables read smallest first.
+  const results = [...unsorted].sort((a, b) => a.n - b.n);
   const lines = [
     `# Operator at scale (${meta.date})`,
     "",
     `\`npm run bench:operator\`: local control plane (test/cluster, kwok), operator ${meta.operator}, default workers (${results[0]?.workers}), RESYNC_PERIOD=${meta.resync}, Greeters with replicas: 1 over 10 namespaces. Machine: 2 cores shared with other engineers' test runs; load average (1/5/15 min) before ${meta.loadBefore}, after ${meta.loadAfter}.`,
     "",
-    "| N | convergence | floor | ratio | operator writes/Greeter (excl. Events) | operator requests/Greeter | RSS steady (idle median; max) | RSS just after converging | peak RSS to converge (VmHWM) | heap (steady) | CPU to converge | load after |",
-    "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| N | convergence | floor | ratio | operator writes/Greeter (excl. Events) | operator requests/Greeter | RSS steady (idle median; max) | RSS just after converging | heap (steady) | CPU to converge | load after |",
+    "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.convergenceS} s | ${r.floorS} s | ${r.ratio} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB (${r.rssIdleMaxMiB}) | ${r.rssConvergedMiB} MiB | ${r.rssPeakMiB ?? "n/a"} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
+        `| ${r.n} | ${r.convergenceS} s | ${r.floorS} s | ${r.ratio} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB (${r.rssIdleMaxMiB}) | ${r.rssConvergedMiB} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
     ),
     "",
     `RSS slope: ${slope(results, (r) => r.rssMiB)} MiB per 1,000 Greeters; heap slope ${slope(results, (r) => r.heapMiB)} MiB per 1,000.`,
@@ -71,12 +84,15 @@ export function markdown(
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS} s | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm.seconds} s | ${r.storm.writesPerGreeter.toFixed(2)} | ${r.storm.cpuS} s | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS} s | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
     ),
     "",
     "Operator writes per Greeter on creation, by verb and resource (audit log, operator identity only):",
     "",
-    ...results.map((r) => `- N=${r.n}: ${fmt(r.operatorWritesPerGreeter)}; storm: ${fmt(r.storm.writes)}`),
+    ...results.map(
+      (r) =>
+        `- N=${r.n}: ${fmt(r.operatorWritesPerGreeter)}; storm: ${r.storm ? fmt(r.storm.writes) : "not run"}`,
+    ),
     "",
     "API server requests per Greeter during convergence (apiserver_request_total, every client: operator, bench, controller manager, scheduler, kwok):",
     "",

@@ -1,19 +1,24 @@
 /**
- * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120] [--node-args=...]`: the operator at scale, against
- * the API server's own limit. For each N, on a fresh local control plane (test/cluster, kwok Nodes):
+ * `npm run bench:operator [-- --n 100,1000,3000] [--cpu-prof] [--idle 120] [--storm off] [--node-args=...]`: the
+ * operator at scale, against the API server's own limit. For each N, on a fresh local control plane (test/cluster,
+ * kwok Nodes, tuned for up to 10,000 Greeters: cluster-tuning.ts):
  *
- *  1. converge: start the operator (`node operator/main.ts`, default workers, RESYNC_PERIOD=60s), create N
- *     Greeters over 10 namespaces, time until every one has its Deployment, Service and ServiceMonitor and a
- *     status with observedGeneration == generation and Ready=True; requests by verb, CPU, RSS;
+ *  1. converge: start the operator (`node dist/operator/main.js` under its manifest's memory limit, default
+ *     workers, RESYNC_PERIOD=60s), create N Greeters over 10 namespaces, time until every one has its
+ *     Deployment, Service and ServiceMonitor and a status with observedGeneration == generation and
+ *     Ready=True; requests by verb, CPU, RSS (peak of 1 s samples, and the memory cgroup's own peak);
  *  2. steady: idle for `--idle` seconds (≥ one resync): writes and CPU;
- *  3. storm: change `greeting` on all; time until every Deployment carries it and every status is current;
+ *  3. storm (unless `--storm off`): change `greeting` on all; time until every Deployment carries it and every
+ *     status is current;
  *  4. recovery: restart the operator; time until Ready and every Greeter reconciled, and its writes;
  *  5. floor: operator stopped, a plain client makes the same writes for N more Greeters with the same
  *     concurrency (bench/operator/workload.ts); also how long the cluster (kcm, scheduler, kwok) takes to make
  *     their pods Ready.
  *
- * Writes are counted per identity from the audit log; reads from the operator's rest_client_requests_total
- * and the API server's apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg}.
+ * An operator that dies (an OOM kill at the limit) ends the run at once, saying so. Writes are counted per
+ * identity from the audit log; reads from the operator's rest_client_requests_total and the API server's
+ * apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg} (`--out` to choose),
+ * rewritten after each N, so `--n 10000,100,1000` fails early and keeps what finished.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -27,7 +32,7 @@ import { loadConfig } from "../../operator/config.ts";
 import { ControlPlane } from "../../test/cluster/control-plane.ts";
 import { BenchApi } from "./api.ts";
 import { AuditLog, total } from "./audit.ts";
-import { unthrottle, widenServiceRange } from "./cluster-tuning.ts";
+import { benchClusterArgs } from "./cluster-tuning.ts";
 import { manifestMemoryLimit, memoryCgroup } from "./memory-limit.ts";
 import { OperatorProcess } from "./operator-process.ts";
 import { plotSvg } from "./plot.ts";
@@ -58,6 +63,8 @@ const { values: args } = parseArgs({
     entry: { type: "string", default: "dist" },
     // manifest: the memory limit of config/manager/manager.yaml, enforced by a memory cgroup; none: no limit.
     "memory-limit": { type: "string", default: "manifest" },
+    // off: skip the update storm (a third of a run's time at 10,000 Greeters).
+    storm: { type: "string", default: "on" },
     out: { type: "string" },
   },
 });
@@ -83,6 +90,28 @@ const workers = defaults.workers;
 
 const log = (m: string) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${m}\n`);
 const secs = (ms: number) => Math.round(ms) / 1000;
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/** The maximum of one sample a second, from now until stop(): the peak a single reading would miss. */
+class PeakSampler {
+  max = 0;
+  readonly #timer: NodeJS.Timeout;
+  constructor(sample: () => number) {
+    const take = () => {
+      try {
+        this.max = Math.max(this.max, sample());
+      } catch {
+        // the process is gone; the phase's race reports it
+      }
+    };
+    take();
+    this.#timer = setInterval(take, 1000).unref();
+  }
+  stop(): number {
+    clearInterval(this.#timer);
+    return this.max;
+  }
+}
 const uptime = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -135,16 +164,20 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 async function runOne(n: number, stamp: string): Promise<Result> {
   log(`N=${n}: starting a control plane (load ${uptime()})`);
-  const cp = await ControlPlane.start({ crds: [join(ROOT, "crds")], log: (m) => log(`  cluster: ${m}`) });
+  const loadStart = uptime();
+  const started = performance.now();
+  const cp = await ControlPlane.start({
+    crds: [join(ROOT, "crds")],
+    extraArgs: benchClusterArgs,
+    log: (m) => log(`  cluster: ${m}`),
+  });
   running.cp = cp;
-  await unthrottle(cp);
   const api = new BenchApi({
     server: cp.server,
     caFile: cp.state.layout.pki.caCert,
     certFile: cp.state.admin.certFile,
     keyFile: cp.state.admin.keyFile,
   });
-  await widenServiceRange(api);
   const audit = new AuditLog(cp.state.auditLog);
   const tracker = new Tracker(api, LABEL_GREETER);
   const kubeconfig = await cp.kubeconfigFor("bench-operator", {
@@ -173,6 +206,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     running.op = op;
     return op;
   };
+  const oomKills0 = cgroup?.oomKills() ?? 0;
   try {
     const keys = greeterKeys("bench", n);
     const floorKeys = greeterKeys("floor", n);
@@ -186,6 +220,8 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     const api0 = apiserverByVerb(await api.metrics());
     const cpu0 = operator.cpuSeconds();
     const audit0 = audit.offset();
+    cgroup?.resetPeak();
+    const rssPeak = new PeakSampler(() => operator.rssBytes());
     const t0 = performance.now();
     let podsReadyAt = 0;
     const podsTimer = setInterval(() => {
@@ -194,11 +230,15 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     log(`N=${n}: creating ${n} Greeters`);
     let createdAt = 0;
     const creating = createGreeters(api, keys, "Hello, {name}").then(() => (createdAt = performance.now()));
-    const convergedAt = await tracker.until(
-      () => createdAt > 0 && tracker.pending(keys) === 0,
-      Math.max(600_000, n * 400),
-      () => `pending ${tracker.pending(keys)}/${n}, pods ready ${tracker.podsReady(keys)}, load ${uptime()}`,
-    );
+    const convergedAt = await Promise.race([
+      tracker.until(
+        () => createdAt > 0 && tracker.pending(keys) === 0,
+        Math.max(600_000, n * 400),
+        () =>
+          `pending ${tracker.pending(keys)}/${n}, pods ready ${tracker.podsReady(keys)}, RSS ${mib(operator.rssBytes())} MiB, load ${uptime()}`,
+      ),
+      operator.died,
+    ]);
     await creating;
     clearInterval(podsTimer);
     if (!podsReadyAt) podsReadyAt = convergedAt;
@@ -212,7 +252,9 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     const api1 = apiserverByVerb(await api.metrics());
     const createWrites = audit.writesSince(audit0, OPERATOR_USER);
     const rssConverged = operator.rssBytes();
-    const rssPeak = operator.peakRssBytes();
+    // The kernel's high-water mark (VmHWM) also catches a peak between two samples.
+    const rssPeakConverge = Math.max(rssPeak.max, operator.peakRssBytes());
+    const cgroupPeakConverge = cgroup?.peakBytes() ?? 0;
 
     // 2. steady state
     log(`N=${n}: idle for ${idleSeconds}s (resync ${RESYNC})`);
@@ -238,23 +280,35 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     );
 
     // 3. update storm
-    const storm = "Hi, {name}: storm";
-    const auditStorm0 = audit.offset();
-    const cpuStorm0 = operator.cpuSeconds();
-    const ts = performance.now();
-    let patchedAt = 0;
-    const patching = patchGreeting(api, keys, storm).then(() => (patchedAt = performance.now()));
-    const stormAt = await tracker.until(
-      () => patchedAt > 0 && tracker.pending(keys, storm) === 0,
-      Math.max(600_000, n * 400),
-      () => `storm pending ${tracker.pending(keys, storm)}/${n}`,
-    );
-    await patching;
-    const stormTime = stormAt - ts;
-    const stormCpu = operator.cpuSeconds() - cpuStorm0;
-    await sleep(3000);
-    const stormWrites = audit.writesSince(auditStorm0, OPERATOR_USER);
-    log(`N=${n}: storm converged in ${secs(stormTime)}s, ${total(stormWrites)} writes`);
+    let storm: Result["storm"];
+    if (args.storm !== "off") {
+      const greeting = "Hi, {name}: storm";
+      const auditStorm0 = audit.offset();
+      const cpuStorm0 = operator.cpuSeconds();
+      const ts = performance.now();
+      let patchedAt = 0;
+      const patching = patchGreeting(api, keys, greeting).then(() => (patchedAt = performance.now()));
+      const stormAt = await Promise.race([
+        tracker.until(
+          () => patchedAt > 0 && tracker.pending(keys, greeting) === 0,
+          Math.max(600_000, n * 400),
+          () => `storm pending ${tracker.pending(keys, greeting)}/${n}, RSS ${mib(operator.rssBytes())} MiB`,
+        ),
+        operator.died,
+      ]);
+      await patching;
+      const stormCpu = operator.cpuSeconds() - cpuStorm0;
+      await sleep(3000);
+      const stormWrites = audit.writesSince(auditStorm0, OPERATOR_USER);
+      storm = {
+        seconds: secs(stormAt - ts),
+        writes: stormWrites,
+        writesPerGreeter: total(stormWrites) / n,
+        cpuS: Math.round(stormCpu * 100) / 100,
+      };
+      log(`N=${n}: storm converged in ${storm.seconds}s, ${total(stormWrites)} writes`);
+    }
+    const rssPeakAll = rssPeak.stop();
 
     // 4. recovery
     await operator.stop();
@@ -284,6 +338,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     );
     await operator.stop();
     op = undefined;
+    const cgroupPeakAll = cgroup?.peakBytes() ?? 0;
 
     // 5. floor
     log(`N=${n}: floor (${workers} writers)`);
@@ -302,7 +357,9 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     return {
       n,
       workers,
+      loadStart,
       load: uptime(),
+      wallS: Math.round((performance.now() - started) / 1000),
       convergenceS: secs(convergence),
       createdS: secs(createdAt - t0),
       podsReadyS: secs(podsReadyAt - t0),
@@ -316,7 +373,11 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       apiserverRequestsPerGreeter: perGreeter(diff(api1, api0), n),
       convergeCpuS: Math.round(convergeCpu * 100) / 100,
       rssConvergedMiB: Math.round(rssConverged / 2 ** 20),
-      rssPeakMiB: Math.round(rssPeak / 2 ** 20),
+      rssPeakConvergeMiB: mib(rssPeakConverge),
+      rssPeakMiB: mib(rssPeakAll),
+      cgroupPeakConvergeMiB: mib(cgroupPeakConverge),
+      cgroupPeakMiB: mib(cgroupPeakAll),
+      oomKills: (cgroup?.oomKills() ?? 0) - oomKills0,
       rssMiB: Math.round(rss / 2 ** 20),
       rssIdleMaxMiB: Math.round(rssMax / 2 ** 20),
       heapMiB: Math.round(heap / 2 ** 20),
@@ -326,14 +387,15 @@ async function runOne(n: number, stamp: string): Promise<Result> {
         cpuS: Math.round(idleCpu * 100) / 100,
         reconciles: idleReconciles,
       },
-      storm: {
-        seconds: secs(stormTime),
-        writes: stormWrites,
-        writesPerGreeter: total(stormWrites) / n,
-        cpuS: Math.round(stormCpu * 100) / 100,
-      },
+      ...(storm ? { storm } : {}),
       recovery,
     };
+  } catch (err) {
+    const kills = (cgroup?.oomKills() ?? 0) - oomKills0;
+    throw new Error(
+      `N=${n}: ${(err as Error).message}${kills ? ` (the kernel OOM-killed the operator ${kills}× at the ${limitMiB} MiB limit)` : ""}`,
+      { cause: err },
+    );
   } finally {
     tracker.stop();
     await op?.stop().catch(() => {});
@@ -349,23 +411,31 @@ if (memoryLimit && !cgroup)
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const results: Result[] = [];
 const loadBefore = uptime();
-try {
-  for (const n of sizes) results.push(await runOne(n, stamp));
-} finally {
-  cgroup?.remove();
-}
 const date = new Date().toISOString().slice(0, 10);
 const outBase = args.out ?? join(ROOT, "bench", "results", `operator-${date}`);
-const md = markdown(results, {
+const meta = () => ({
   date: new Date().toISOString(),
   loadBefore,
   loadAfter: uptime(),
   resync: RESYNC,
   operator: operatorDescription,
+  limitMiB,
 });
-process.stdout.write(`${md}\n`);
-mkdirSync(dirname(outBase), { recursive: true });
-writeFileSync(`${outBase}.md`, md);
-writeFileSync(`${outBase}.json`, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
-writeFileSync(`${outBase}.svg`, plotSvg(results));
-log(`wrote ${outBase}.{md,json,svg}`);
+// Written after every N, so a long run that fails at its largest N still leaves the smaller ones.
+const write = () => {
+  const m = meta();
+  mkdirSync(dirname(outBase), { recursive: true });
+  writeFileSync(`${outBase}.md`, markdown(results, m));
+  writeFileSync(`${outBase}.json`, `${JSON.stringify({ ...m, results }, null, 2)}\n`);
+  writeFileSync(`${outBase}.svg`, plotSvg(results, { limitMiB }));
+  log(`wrote ${outBase}.{md,json,svg} (N=${results.map((r) => r.n).join(", ")})`);
+};
+try {
+  for (const n of sizes) {
+    results.push(await runOne(n, stamp));
+    write();
+  }
+} finally {
+  cgroup?.remove();
+}
+process.stdout.write(`${markdown(results, meta())}\n`);

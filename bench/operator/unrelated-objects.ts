@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ControlPlane } from "../../test/cluster/control-plane.ts";
 import { BenchApi, pool } from "./api.ts";
-import { unthrottle } from "./cluster-tuning.ts";
+import { benchClusterArgs } from "./cluster-tuning.ts";
 import { manifestMemoryLimit, memoryCgroup } from "./memory-limit.ts";
 import { OperatorProcess } from "./operator-process.ts";
 import { single } from "./prom-text.ts";
@@ -32,9 +32,12 @@ const roots = (args.root?.length ? args.root : [ROOT]).map((r) => resolve(r));
 const MiB = 2 ** 20;
 const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 
-const cp = await ControlPlane.start({ crds: [join(ROOT, "crds")], log: (m) => log(`cluster: ${m}`) });
+const cp = await ControlPlane.start({
+  crds: [join(ROOT, "crds")],
+  extraArgs: benchClusterArgs,
+  log: (m) => log(`cluster: ${m}`),
+});
 try {
-  await unthrottle(cp);
   const api = new BenchApi({
     server: cp.server,
     caFile: cp.state.layout.pki.caCert,

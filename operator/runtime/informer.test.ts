@@ -64,4 +64,29 @@ describe("Informer", () => {
     expect(informer.isFresh()).toBe(true);
     expect(informer.store.get("b/x")?.metadata?.managedFields).toBeUndefined();
   });
+
+  it("keeps only the transformed objects of a page before it asks for the next one", async () => {
+    // A relist of 10,000 objects per kind held as whole objects until the last page ran the operator out of heap.
+    const transformedBeforePage2: string[] = [];
+    const transformed: string[] = [];
+    server = await startFakeApiServer((req, res) => {
+      if (req.url.searchParams.get("watch") === "true") return openWatch(res);
+      if (!req.url.searchParams.get("continue"))
+        return sendJson(res, 200, { items: [svc("a", "one")], metadata: { continue: "page2" } });
+      transformedBeforePage2.push(...transformed);
+      return sendJson(res, 200, { items: [svc("a", "two")], metadata: { resourceVersion: "9" } });
+    });
+    client = new KubeClient(server.kubeConfig());
+    informer = new Informer(new ResourceClient(client, knownTypes.services), {
+      namespaces: ["a"],
+      transform: (o) => {
+        transformed.push(o.metadata?.name ?? "");
+        return o;
+      },
+    });
+    informer.start();
+    await eventually(() => informer?.store.size === 2, "both pages listed");
+    expect(transformedBeforePage2).toEqual(["one"]);
+    expect(transformed).toEqual(["one", "two"]);
+  });
 });

@@ -89,10 +89,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   #sinkFor(namespace: string | undefined) {
     return {
+      prepare: (raw: T) => this.#transform(raw),
       replace: (items: T[]) => {
         const seen = new Set<string>();
-        for (const raw of items) {
-          const obj = this.#transform(raw);
+        for (const obj of items) {
           seen.add(keyOf(obj));
           this.#upsert(obj);
         }

@@ -48,9 +48,13 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
     this.#listAccept = options.metadataOnly ? METADATA_LIST : undefined;
   }
 
-  /** Lists every page; restarts once from scratch if the continue token expired (410) mid-way. */
+  /**
+   * Lists every page; restarts once from scratch if the continue token expired (410) mid-way. `map` is applied
+   * to each item as its page arrives, so a caller that keeps less than the whole object (a cache) never holds
+   * every page's full objects at once: at 10,000 Greeters those alone exceeded the heap a 384 MiB limit allows.
+   */
   async list(
-    opts: { namespace?: string; labelSelector?: string; signal?: AbortSignal } = {},
+    opts: { namespace?: string; labelSelector?: string; signal?: AbortSignal; map?: (item: T) => T } = {},
   ): Promise<ListResult<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -66,7 +70,9 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
     namespace?: string;
     labelSelector?: string;
     signal?: AbortSignal;
+    map?: (item: T) => T;
   }): Promise<ListResult<T>> {
+    const map = opts.map ?? ((item: T) => item);
     const items: T[] = [];
     let cont: string | undefined;
     for (;;) {
@@ -82,7 +88,7 @@ export class ResourceClient<T extends KubernetesObject = KubernetesObject> {
       });
       for (const item of page.items ?? []) {
         // List items carry no apiVersion/kind; restore them so cached objects are self-describing.
-        items.push({ ...item, apiVersion: apiVersionOf(this.type), kind: this.type.kind });
+        items.push(map({ ...item, apiVersion: apiVersionOf(this.type), kind: this.type.kind }));
       }
       cont = page.metadata?.continue || undefined;
       if (!cont) return { items, resourceVersion: page.metadata?.resourceVersion ?? "" };

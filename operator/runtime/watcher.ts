@@ -21,6 +21,8 @@ export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** Where a watcher delivers: a full state (`replace`) after every (re)list, then incremental events. */
 export interface WatchSink<T> {
+  /** Applied to each listed object as its page arrives; `replace` then gets the results. */
+  prepare?(raw: T): T;
   replace(items: T[]): void;
   event(type: WatchEventType, obj: T): void;
 }
@@ -126,6 +128,7 @@ export class Watcher<T extends KubernetesObject = KubernetesObject> {
             ...(this.#namespace ? { namespace: this.#namespace } : {}),
             ...(this.#labelSelector ? { labelSelector: this.#labelSelector } : {}),
             signal: this.#stop.signal,
+            ...(this.#sink.prepare ? { map: this.#sink.prepare.bind(this.#sink) } : {}),
           });
           if (absent) this.#log?.info({ resource: this.#resource }, "resource type is now served");
           absent = false;

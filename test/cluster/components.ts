@@ -29,6 +29,11 @@ export interface Layout {
   auditPolicy: string;
   auditLog: string;
   kwokConfig: string;
+  /**
+   * Flags appended to a component's command line (a flag given twice takes the last value): a caller's tuning,
+   * e.g. the operator bench's (bench/operator/cluster-tuning.ts). Kept in the layout, so restarts keep them.
+   */
+  extraArgs?: Partial<Record<ComponentName, string[]>>;
 }
 
 // The controllers a Greeter's life depends on: Deployments → ReplicaSets → Pods, ownerReference garbage
@@ -53,6 +58,11 @@ export function commandLine(
   bin: Binaries,
   l: Layout,
 ): { binary: string; args: string[] } {
+  const { binary, args } = baseCommandLine(name, bin, l);
+  return { binary, args: [...args, ...(l.extraArgs?.[name] ?? [])] };
+}
+
+function baseCommandLine(name: ComponentName, bin: Binaries, l: Layout): { binary: string; args: string[] } {
   const loopback = "127.0.0.1";
   const etcdUrl = `http://${loopback}:${l.ports.etcdClient}`;
   const peerUrl = `http://${loopback}:${l.ports.etcdPeer}`;

@@ -46,6 +46,8 @@ export interface StartOptions {
   crds?: string[];
   /** Install the upstream ServiceMonitor and PrometheusRule CRDs (default true). */
   prometheusOperatorCrds?: boolean;
+  /** Flags appended to components' command lines (see Layout.extraArgs). */
+  extraArgs?: Partial<Record<ComponentName, string[]>>;
   /** Called as soon as the directory exists, before any process starts (to arrange cleanup on exit). */
   onCreated?: (dir: string) => void;
   /** Progress messages (default: to stderr). */
@@ -140,7 +142,7 @@ export class ControlPlane {
     const binaries = await ensureBinaries();
     const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), "greeter-cp-"));
     opts.onCreated?.(dir);
-    const cp = new ControlPlane(await ControlPlane.#prepare(dir, binaries), log);
+    const cp = new ControlPlane(await ControlPlane.#prepare(dir, binaries, opts.extraArgs), log);
     try {
       await cp.#save();
       await cp.startComponent("etcd");
@@ -165,7 +167,11 @@ export class ControlPlane {
     }
   }
 
-  static async #prepare(dir: string, binaries: Binaries): Promise<ControlPlaneState> {
+  static async #prepare(
+    dir: string,
+    binaries: Binaries,
+    extraArgs: Layout["extraArgs"],
+  ): Promise<ControlPlaneState> {
     const pki: Pki = await createPki(join(dir, "pki"));
     const ports: Ports = {
       etcdClient: await freePort(),
@@ -199,6 +205,7 @@ export class ControlPlane {
       auditPolicy: join(dir, "audit-policy.yaml"),
       auditLog: join(dir, "audit.log"),
       kwokConfig: join(dir, "kwok-stages.yaml"),
+      ...(extraArgs ? { extraArgs } : {}),
     };
     await writeFile(layout.auditPolicy, auditPolicy);
     await writeFile(layout.kwokConfig, await kwokStagesConfig());
