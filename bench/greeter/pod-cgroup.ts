@@ -1,11 +1,12 @@
 /**
- * Runs a server as the kubelet runs a container: in a memory cgroup at its memory limit and a CPU cgroup whose
- * CFS quota is its CPU allowance. Only child cgroups are created (cgroup v1: under /sys/fs/cgroup/memory and
- * /sys/fs/cgroup/cpu; v2: one under /sys/fs/cgroup with memory.max and cpu.max), so the host's hierarchy is
- * left as it is. Swap is off for the group (memory.swappiness 0 on v1), as the kubelet requires of a node.
+ * Runs a server as the kubelet runs a container: in a memory cgroup at its memory limit, with swap off as the
+ * kubelet requires of a node (bench/operator/memory-limit.ts makes it), and a CPU cgroup whose CFS quota is its
+ * CPU allowance. Only child cgroups are created (cgroup v1: under /sys/fs/cgroup/memory and /sys/fs/cgroup/cpu;
+ * v2: one under /sys/fs/cgroup, which holds both), so the host's hierarchy is left as it is.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { memoryCgroup } from "../operator/memory-limit.ts";
 
 /** The kubelet's CFS period: a quota of 100m is 10 ms of CPU in every 100 ms. */
 const CFS_PERIOD_US = 100_000;
@@ -31,23 +32,46 @@ export type PodCgroup = {
   remove(): void;
 };
 
-const V1_MEMORY = "/sys/fs/cgroup/memory";
 const V1_CPU = "/sys/fs/cgroup/cpu";
 const V2 = "/sys/fs/cgroup";
 
-const read = (file: string) => readFileSync(file, "utf8").trim();
-const field = (text: string, name: string) =>
-  Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
-
 /** A fresh group with the limits, or a reason this machine does not allow one. */
 export function podCgroup(name: string, limits: PodLimits): PodCgroup | { unavailable: string } {
+  const memory = memoryCgroup(name, limits.memoryBytes, { swap: false });
+  if (!memory) return { unavailable: "cannot create a memory cgroup (run the bench as root)" };
   try {
-    if (existsSync(join(V1_MEMORY, "memory.limit_in_bytes"))) return v1(name, limits);
-    if (existsSync(join(V2, "cgroup.controllers"))) return v2(name, limits);
-    return { unavailable: "no cgroup v1 memory controller and no cgroup v2 hierarchy" };
+    const cpuProcs = cpuGroup(name, limits.cpuMillis);
+    return {
+      wrap: (command) => joining([memory.procsFile, ...cpuProcs], command),
+      memory: () => ({
+        peakBytes: memory.peakBytes(),
+        limitHits: memory.limitHits(),
+        oomKills: memory.oomKills(),
+      }),
+      remove: () => {
+        memory.remove();
+        if (cpuProcs.length > 0) removeDir(join(V1_CPU, name));
+      },
+    };
   } catch (err) {
-    return { unavailable: `cannot create a cgroup (${(err as Error).message}); run the bench as root` };
+    memory.remove();
+    return { unavailable: `cannot set a CPU quota (${(err as Error).message}); run the bench as root` };
   }
+}
+
+/** Sets the quota; returns the procs files a process must also join (none on v2: the memory group is the group). */
+function cpuGroup(name: string, cpuMillis: number | undefined): string[] {
+  if (existsSync(V1_CPU)) {
+    const dir = join(V1_CPU, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+    const quota = cpuMillis === undefined ? -1 : Math.round((cpuMillis / 1000) * CFS_PERIOD_US);
+    writeFileSync(join(dir, "cpu.cfs_quota_us"), String(quota));
+    return [join(dir, "cgroup.procs")];
+  }
+  const quota = cpuMillis === undefined ? "max" : String(Math.round((cpuMillis / 1000) * CFS_PERIOD_US));
+  writeFileSync(join(V2, name, "cpu.max"), `${quota} ${CFS_PERIOD_US}`);
+  return [];
 }
 
 function joining(procsFiles: string[], command: readonly string[]): string[] {
@@ -55,54 +79,10 @@ function joining(procsFiles: string[], command: readonly string[]): string[] {
   return ["/bin/sh", "-c", `${joins} && exec "$0" "$@"`, ...command];
 }
 
-function removeAll(dirs: string[]) {
-  for (const dir of dirs) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // A process is still exiting; the kernel frees the group with the last one.
-    }
+function removeDir(dir: string) {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // A process is still exiting; the kernel frees the group with the last one.
   }
-}
-
-function v1(name: string, limits: PodLimits): PodCgroup {
-  const memory = join(V1_MEMORY, name);
-  const cpu = join(V1_CPU, name);
-  mkdirSync(memory);
-  writeFileSync(join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
-  writeFileSync(join(memory, "memory.swappiness"), "0");
-  mkdirSync(cpu);
-  writeFileSync(join(cpu, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
-  const quota = limits.cpuMillis === undefined ? -1 : Math.round((limits.cpuMillis / 1000) * CFS_PERIOD_US);
-  writeFileSync(join(cpu, "cpu.cfs_quota_us"), String(quota));
-  return {
-    wrap: (command) => joining([join(memory, "cgroup.procs"), join(cpu, "cgroup.procs")], command),
-    memory: () => ({
-      peakBytes: Number(read(join(memory, "memory.max_usage_in_bytes"))),
-      limitHits: Number(read(join(memory, "memory.failcnt"))),
-      oomKills: field(read(join(memory, "memory.oom_control")), "oom_kill"),
-    }),
-    remove: () => removeAll([memory, cpu]),
-  };
-}
-
-function v2(name: string, limits: PodLimits): PodCgroup {
-  const dir = join(V2, name);
-  mkdirSync(dir);
-  writeFileSync(join(dir, "memory.max"), String(limits.memoryBytes));
-  writeFileSync(join(dir, "memory.swap.max"), "0");
-  const quota = limits.cpuMillis === undefined ? "max" : String((limits.cpuMillis / 1000) * CFS_PERIOD_US);
-  writeFileSync(join(dir, "cpu.max"), `${quota} ${CFS_PERIOD_US}`);
-  return {
-    wrap: (command) => joining([join(dir, "cgroup.procs")], command),
-    memory: () => {
-      const events = read(join(dir, "memory.events"));
-      return {
-        peakBytes: existsSync(join(dir, "memory.peak")) ? Number(read(join(dir, "memory.peak"))) : Number.NaN,
-        limitHits: field(events, "max"),
-        oomKills: field(events, "oom_kill"),
-      };
-    },
-    remove: () => removeAll([dir]),
-  };
 }

@@ -45,6 +45,8 @@ export interface MemoryCgroup {
   resetPeak(): void;
   /** How many times the kernel killed a process of this cgroup for reaching the limit. */
   oomKills(): number;
+  /** How often a charge hit the limit and reclaim had to run (v1 memory.failcnt, v2 the `max` memory event). */
+  limitHits(): number;
   /** Removes the cgroup once its processes are gone. */
   remove(): void;
 }
@@ -54,13 +56,24 @@ interface Files {
   limit: string;
   peak: string;
   oomKill: string;
+  /** With the value that turns swap off for the group. */
+  noSwap: [file: string, value: string];
+  limitHits: (dir: string) => number;
 }
 const FILES_V1: Files = {
   limit: "memory.limit_in_bytes",
   peak: "memory.max_usage_in_bytes",
   oomKill: "memory.oom_control",
+  noSwap: ["memory.swappiness", "0"],
+  limitHits: (dir) => readNumber(join(dir, "memory.failcnt")),
 };
-const FILES_V2: Files = { limit: "memory.max", peak: "memory.peak", oomKill: "memory.events" };
+const FILES_V2: Files = {
+  limit: "memory.max",
+  peak: "memory.peak",
+  oomKill: "memory.events",
+  noSwap: ["memory.swap.max", "0"],
+  limitHits: (dir) => eventCount(join(dir, "memory.events"), "max"),
+};
 
 function readNumber(file: string): number {
   try {
@@ -70,20 +83,29 @@ function readNumber(file: string): number {
   }
 }
 
-function oomKillCount(file: string): number {
+/** A `name count` line of a flat-keyed cgroup file (memory.oom_control, memory.events). */
+function eventCount(file: string, name: string): number {
   try {
-    return Number(/^oom_kill (\d+)$/m.exec(readFileSync(file, "utf8"))?.[1] ?? 0);
+    return Number(new RegExp(`^${name} (\\d+)$`, "m").exec(readFileSync(file, "utf8"))?.[1] ?? 0);
   } catch {
     return 0;
   }
 }
 
-/** A fresh memory cgroup with the limit, or undefined when this machine does not let us make one. */
-export function memoryCgroup(name: string, limitBytes: number): MemoryCgroup | undefined {
+/**
+ * A fresh memory cgroup with the limit, or undefined when this machine does not let us make one. `swap: false`
+ * turns swap off for the group, as the kubelet requires of a node.
+ */
+export function memoryCgroup(
+  name: string,
+  limitBytes: number,
+  options: { swap?: boolean } = {},
+): MemoryCgroup | undefined {
   const tryMake = (dir: string, files: Files): MemoryCgroup | undefined => {
     try {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, files.limit), String(limitBytes));
+      if (options.swap === false) writeFileSync(join(dir, files.noSwap[0]), files.noSwap[1]);
       return {
         procsFile: join(dir, "cgroup.procs"),
         peakBytes: () => readNumber(join(dir, files.peak)),
@@ -95,7 +117,8 @@ export function memoryCgroup(name: string, limitBytes: number): MemoryCgroup | u
             // not resettable here: the peak then covers the whole bench
           }
         },
-        oomKills: () => oomKillCount(join(dir, files.oomKill)),
+        oomKills: () => eventCount(join(dir, files.oomKill), "oom_kill"),
+        limitHits: () => files.limitHits(dir),
         remove: () => {
           try {
             rmdirSync(dir);
