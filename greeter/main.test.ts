@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { Agent, get as httpGet, type IncomingHttpHeaders } from "node:http";
+import { Agent, get as httpGet, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -96,7 +96,7 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     expect(greeter.logs.map((l) => l.msg)).toContain("drained: all requests finished");
   });
 
-  it("closes an idle keep-alive connection at SIGTERM, while the listener still serves new ones during the delay", async () => {
+  it("closes a keep-alive connection left idle for a second after SIGTERM, while the listener still serves new ones during the delay", async () => {
     const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -119,7 +119,50 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     }
   });
 
-  it("closes the connection of a request in flight at SIGTERM once its answer is sent", async () => {
+  it("loses no request of keep-alive clients that send back to back through SIGTERM and the shutdown delay", async () => {
+    const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
+    const errors: Record<string, number> = {};
+    const statuses: Record<string, number> = {};
+    let stop = false;
+    // One keep-alive pool, as a service's client has: each loop sends its next request as soon as the last is answered.
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const loop = async () => {
+      while (!stop) {
+        await new Promise<void>((resolve) => {
+          const req = httpRequest(
+            `${greeter.url}/echo-name`,
+            { agent, method: "POST", headers: { "content-type": "application/json" } },
+            (res) => {
+              statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+              res.resume().once("end", resolve);
+            },
+          );
+          req.once("error", (err: NodeJS.ErrnoException) => {
+            errors[err.code ?? err.message] = (errors[err.code ?? err.message] ?? 0) + 1;
+            resolve();
+          });
+          req.end(BODY);
+        });
+      }
+    };
+    try {
+      const loops = Array.from({ length: 16 }, loop);
+      await new Promise((f) => setTimeout(f, 500));
+      greeter.child.kill("SIGTERM");
+      await waitForLog(greeter, (l) => l.msg.startsWith("shutting down"));
+      // Long enough for the clients to move from their kept-alive connections to fresh ones.
+      await new Promise((f) => setTimeout(f, 1500));
+      stop = true;
+      await Promise.all(loops);
+    } finally {
+      agent.destroy();
+    }
+    expect(errors).toEqual({});
+    expect(Object.keys(statuses)).toEqual(["200"]);
+    expect(greeter.child.exitCode).toBeNull();
+  });
+
+  it("answers a request in flight at SIGTERM with Connection: close, and closes its connection", async () => {
     const greeter = await start({ SHUTDOWN_DELAY_MS: "60000" });
     const slow = await startSlowGreeting(greeter);
     greeter.child.kill("SIGTERM");
@@ -128,6 +171,7 @@ describe("graceful shutdown of node greeter/main.ts", () => {
     slow.finish();
     const response = await slow.ended;
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
     expect(response).toContain('{"message":"Hello, Zoë"}');
     expect(greeter.child.exitCode).toBeNull();
   });

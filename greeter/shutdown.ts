@@ -1,9 +1,9 @@
 /**
  * Graceful shutdown. On the first SIGTERM: readiness fails at once (beginDrain), but the server keeps accepting
  * and serving connections for shutdownDelayMs, answering each request with `Connection: close` (instrument.ts).
- * Keep-alive connections idle at that moment are closed at once, and those busy then after their response
- * (kept-alive-connections.ts): with a keep-alive timeout longer than the delay, they would otherwise still be
- * open, and reused, after the listener stops.
+ * A request in flight then is answered with `Connection: close` too, and a keep-alive connection idle then is
+ * closed if it stays idle for IDLE_CLOSE_MS (kept-alive-connections.ts): with a keep-alive timeout longer than
+ * the delay, it would otherwise still be open, and reused, after the listener stops.
  * Endpoint removal takes a while to reach every proxy and load balancer, and a connection a lagging proxy still
  * sends here must not be refused; closing after each response moves keep-alive clients to other endpoints.
  * Then it drains: the server stops accepting connections and closes idle keep-alive ones, in-flight requests
@@ -20,6 +20,8 @@ import { trackKeptAliveConnections } from "./kept-alive-connections.ts";
 import { flushSoon } from "./logger.ts";
 
 const IDLE_SWEEP_MS = 50;
+// Shorter than the default delay, so a client whose idle connection is closed reconnects while it is still served.
+const IDLE_CLOSE_MS = 1_000;
 
 export type ShutdownOptions = {
   servers: readonly Server[];
@@ -82,18 +84,17 @@ export function installShutdown(options: ShutdownOptions): { uninstall: () => vo
     }
     draining = true;
     beginDrain();
-    const closedIdleConnections = keptAlive.reduce((sum, k) => sum + k.closeAll(), 0);
-    if (signal !== "SIGTERM" || shutdownDelayMs === 0) {
-      log.info(
-        { signal, drainTimeoutMs, closedIdleConnections },
-        "shutting down: readiness failed, draining in-flight requests",
-      );
+    const delayed = signal === "SIGTERM" && shutdownDelayMs > 0;
+    const idleCloseMs = delayed ? Math.min(IDLE_CLOSE_MS, shutdownDelayMs / 2) : 0;
+    for (const k of keptAlive) k.closeWhenIdle(idleCloseMs);
+    if (!delayed) {
+      log.info({ signal, drainTimeoutMs }, "shutting down: readiness failed, draining in-flight requests");
       flushSoon(log);
       drain();
       return;
     }
     log.info(
-      { signal, shutdownDelayMs, drainTimeoutMs, closedIdleConnections },
+      { signal, shutdownDelayMs, drainTimeoutMs },
       "shutting down: readiness failed, still serving until the shutdown delay ends",
     );
     flushSoon(log);
