@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryTrim } from "./memory-trim.ts";
 
 const MiB = 2 ** 20;
@@ -139,6 +139,41 @@ describe("memoryReducingGc", () => {
     );
     expect(r.grown).toBeGreaterThan(64 * MiB);
     expect(r.kept).toBeLessThan(r.grown / 2);
+  });
+
+  it("once started, compares RSS with the target every second and looks for quiet every 10 s, on one timer", () => {
+    vi.useFakeTimers();
+    try {
+      const state = { rss: 90 * MiB, cpuMicros: 0, gcs: 0 };
+      const timersBefore = vi.getTimerCount();
+      const trim = new MemoryTrim({
+        log,
+        rss: () => state.rss,
+        cpuMicros: () => state.cpuMicros,
+        now: () => Date.now(),
+        gc: () => {
+          state.gcs++;
+          state.rss = 95 * MiB;
+        },
+      });
+      trim.start();
+      expect(vi.getTimerCount() - timersBefore).toBe(1);
+      // Busy and past the target: trimmed within the second, but not before the 30 s since start.
+      vi.advanceTimersByTime(30_000);
+      state.cpuMicros += 30_000 * 1000;
+      state.rss = 200 * MiB;
+      vi.advanceTimersByTime(1_000);
+      expect(state.gcs).toBe(1);
+      // Quiet, under the target, grown 20 MiB: the quiet check trims, within 10 s, once the minute has passed.
+      vi.advanceTimersByTime(60_000);
+      state.rss = 115 * MiB;
+      vi.advanceTimersByTime(10_000);
+      expect(state.gcs).toBe(2);
+      trim.stop();
+      expect(vi.getTimerCount()).toBe(timersBefore);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("is not there without --expose-gc, and no V8 flag is switched on at run time to get it", () => {

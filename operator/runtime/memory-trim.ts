@@ -65,7 +65,6 @@ export class MemoryTrim {
   #lastCpu: number;
   #lastTrim: number;
   #timer: NodeJS.Timeout | undefined;
-  #targetTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryTrimOptions) {
     this.#o = {
@@ -95,15 +94,21 @@ export class MemoryTrim {
       this.#o.log.info("memory trim is off: node was started without --expose-gc");
       return;
     }
-    this.#timer = setInterval(() => this.check(), this.#o.checkEveryMs);
+    // One timer: every tick compares RSS with the target, and every checkEveryMs also checks for quiet.
+    const ticksPerCheck = Math.max(1, Math.round(this.#o.checkEveryMs / this.#o.targetCheckMs));
+    let ticks = 0;
+    this.#timer = setInterval(
+      () => {
+        if (++ticks % ticksPerCheck === 0 && this.check()) return;
+        this.checkTarget();
+      },
+      Math.min(this.#o.checkEveryMs, this.#o.targetCheckMs),
+    );
     this.#timer.unref();
-    this.#targetTimer = setInterval(() => this.checkTarget(), this.#o.targetCheckMs);
-    this.#targetTimer.unref();
   }
 
   stop(): void {
     clearInterval(this.#timer);
-    clearInterval(this.#targetTimer);
   }
 
   /** One comparison with the soft target; returns whether it trimmed. Public for tests. */

@@ -36,7 +36,7 @@ describe("shareUnchanged", () => {
     expect(shareUnchanged<unknown>({ a: { x: 1 } }, { a: [1] })).toEqual({ a: [1] });
   });
 
-  it("compares class instances by their serialized form", () => {
+  it("keeps a class instance whose own fields are identical, and never takes one apart", () => {
     class Packed {
       readonly json: string;
       constructor(json: string) {
@@ -47,5 +47,16 @@ describe("shareUnchanged", () => {
     const next = shareUnchanged(previous, { f: new Packed("{}"), g: new Packed('{"a":{}}') });
     expect(next.f).toBe(previous.f);
     expect(next.g.json).toBe('{"a":{}}');
+    // A field holding an object is compared by identity: an equal copy is a change, and stays as it came.
+    class Box {
+      readonly inner: { n: number };
+      constructor(inner: { n: number }) {
+        this.inner = inner;
+      }
+    }
+    const before = { box: new Box({ n: 1 }) };
+    const fresh = new Box({ n: 1 });
+    expect(shareUnchanged(before, { box: fresh }).box).toBe(fresh);
+    expect(fresh.inner).not.toBe(before.box.inner);
   });
 });

@@ -31,8 +31,9 @@ function share(a: unknown, b: unknown): unknown {
   }
   const proto = Object.getPrototypeOf(a);
   if (proto !== Object.getPrototypeOf(b)) return b;
-  // A class instance (e.g. a cache transform's packed field list) is compared by its serialized form.
-  if (proto !== Object.prototype && proto !== null) return JSON.stringify(a) === JSON.stringify(b) ? a : b;
+  // A class instance (e.g. a cache transform's packed field list) is not taken apart: it is the previous one only
+  // when every own field is identical (strings by content), which costs no copy, unlike serializing both.
+  if (proto !== Object.prototype && proto !== null) return sameOwnFields(a, b) ? a : b;
   const prev = a as Record<string, unknown>;
   const obj = b as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -47,4 +48,12 @@ function share(a: unknown, b: unknown): unknown {
     obj[k] = v;
   }
   return same ? a : b;
+}
+
+function sameOwnFields(a: object, b: object): boolean {
+  const prev = a as Record<string, unknown>;
+  const obj = b as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length !== Object.keys(prev).length) return false;
+  return keys.every((k) => Object.hasOwn(prev, k) && prev[k] === obj[k]);
 }
