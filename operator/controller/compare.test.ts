@@ -33,13 +33,22 @@ describe("isSubset", () => {
     expect(isSubset([1, 2], [2, 1])).toBe(false);
   });
 
-  it("compares resource quantities by value", () => {
-    const path = "spec.template.spec.containers[0].resources.requests.cpu";
-    expect(isSubset("0.5", "500m", path)).toBe(true);
-    expect(isSubset("1024Mi", "1Gi", path.replace("cpu", "memory"))).toBe(true);
-    expect(isSubset("1", "1000m", path)).toBe(true);
-    expect(isSubset("0.5", "600m", path)).toBe(false);
-    expect(isSubset("0.5", "500m", "metadata.labels.cpu")).toBe(false);
+  it("compares resource quantities by value, and only under resources.requests and resources.limits", () => {
+    const withCpu = (cpu: unknown, at: "requests" | "limits" = "requests") => ({
+      spec: { template: { spec: { containers: [{ resources: { [at]: { cpu, memory: "1Gi" } } }] } } },
+    });
+    expect(isSubset(withCpu("0.5"), withCpu("500m"))).toBe(true);
+    expect(isSubset(withCpu("1"), withCpu("1000m"))).toBe(true);
+    expect(isSubset(withCpu(1, "limits"), withCpu("1", "limits"))).toBe(true);
+    expect(
+      isSubset({ resources: { limits: { memory: "1024Mi" } } }, { resources: { limits: { memory: "1Gi" } } }),
+    ).toBe(true);
+    expect(isSubset(withCpu("0.5"), withCpu("600m"))).toBe(false);
+    expect(
+      isSubset({ metadata: { labels: { cpu: "0.5" } } }, { metadata: { labels: { cpu: "500m" } } }),
+    ).toBe(false);
+    expect(isSubset({ requests: { cpu: "0.5" } }, { requests: { cpu: "500m" } })).toBe(false);
+    expect(isSubset({ resources: { requests: ["0.5"] } }, { resources: { requests: ["500m"] } })).toBe(false);
   });
 });
 

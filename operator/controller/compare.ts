@@ -17,33 +17,63 @@ import { fieldsJson, fieldsTree } from "./packed-fields.ts";
 type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-const QUANTITY_PATH = /(^|\.)resources\.(requests|limits)\.[^.[\]]+$/;
 
-/** True when every field of desired is present in observed with an equal value. Lists must match in length. */
-export function isSubset(desired: Json, observed: Json, path = ""): boolean {
-  if (QUANTITY_PATH.test(path) && quantitiesEqual(desired, observed)) return true;
+/**
+ * True when every field of desired is present in observed with an equal value. Lists must match in length.
+ * It runs on every reconcile, resyncs included, for every field of every child, so it allocates nothing: no
+ * path strings, no entry arrays.
+ */
+export function isSubset(desired: Json, observed: Json): boolean {
+  return subset(desired, observed, undefined, undefined, undefined);
+}
+
+/** key is desired's key in its parent object (undefined for a list item); parent and grand the two above it. */
+function subset(desired: Json, observed: Json, key?: string, parent?: string, grand?: string): boolean {
+  // A quantity is any value at resources.requests.<name> or resources.limits.<name>.
+  if (
+    key !== undefined &&
+    grand === "resources" &&
+    (parent === "requests" || parent === "limits") &&
+    quantitiesEqual(desired, observed)
+  )
+    return true;
   if (Array.isArray(desired)) {
-    return (
-      Array.isArray(observed) &&
-      desired.length === observed.length &&
-      desired.every((item, i) => isSubset(item, observed[i], `${path}[${i}]`))
-    );
+    if (!Array.isArray(observed) || desired.length !== observed.length) return false;
+    for (let i = 0; i < desired.length; i++) {
+      if (!subset(desired[i], observed[i], undefined, undefined, undefined)) return false;
+    }
+    return true;
   }
   if (isObject(desired)) {
     if (!isObject(observed)) return false;
-    return Object.entries(desired).every(
-      ([key, value]) => value === undefined || isSubset(value, observed[key], path ? `${path}.${key}` : key),
-    );
+    for (const k in desired) {
+      const value = desired[k];
+      if (value !== undefined && !subset(value, observed[k], k, key, parent)) return false;
+    }
+    return true;
   }
   return desired === observed;
 }
 
+// The callers' paths are constants (EXACT_PATHS), so each is parsed once: a key, or a list index.
+const parsedPaths = new Map<string, readonly (string | number)[]>();
+const parsePath = (path: string) => {
+  let parts = parsedPaths.get(path);
+  if (!parts) {
+    parts = path.split(/\.|(?=\[)/).map((part) => {
+      const index = /^\[(\d+)\]$/.exec(part);
+      return index ? Number(index[1]) : part;
+    });
+    parsedPaths.set(path, parts);
+  }
+  return parts;
+};
+
 /** The value at a dotted path with [i] indexes, e.g. "spec.template.spec.containers[0].resources". */
 export function valueAt(obj: Json, path: string): Json {
   let current = obj;
-  for (const part of path.split(/\.|(?=\[)/)) {
-    const index = /^\[(\d+)\]$/.exec(part);
-    if (index) current = Array.isArray(current) ? current[Number(index[1])] : undefined;
+  for (const part of parsePath(path)) {
+    if (typeof part === "number") current = Array.isArray(current) ? current[part] : undefined;
     else current = isObject(current) ? current[part] : undefined;
     if (current === undefined) return undefined;
   }
@@ -80,9 +110,13 @@ export function ownsUndesiredFields(
   return fields !== undefined && ownedNotIn(fields, desired);
 }
 
+const NOTHING: Record<string, Json> = Object.freeze({});
+
 function ownedNotIn(fields: Record<string, Json>, desired: Json): boolean {
-  for (const [key, sub] of Object.entries(fields)) {
-    const nested = isObject(sub) ? sub : {};
+  // for...in, not Object.entries: a decoded fieldsV1 is a plain object with a few hundred keys per Deployment.
+  for (const key in fields) {
+    const sub = fields[key];
+    const nested = isObject(sub) ? sub : NOTHING;
     if (key.startsWith("f:")) {
       const name = key.slice(2);
       if (!isObject(desired) || desired[name] === undefined) return true;
