@@ -9,7 +9,8 @@
  *
  * The greeter's stdout goes through a pipe to a line counter outside the cgroup, as a container runtime reads a
  * container's stdout from outside the pod: a log file written from inside would charge its page cache to the
- * group and blur the peak.
+ * group and blur the peak. The counter shares the server's core, as the runtime shares the pod's node: on wrk's
+ * core it slowed the load generator in the greeter's rounds only.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -18,7 +19,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { DEFAULT_GREETER_RESOURCES } from "../../operator/api/v1alpha1/default-resources.ts";
 import { parseQuantity } from "../../operator/api/v1alpha1/quantity.ts";
-import { freePort, LOAD_CPU, SERVER_CPU, treeCpuSeconds, treeRssMiB, waitUntilGreets, wrk } from "./load.ts";
+import { freePort, SERVER_CPU, treeCpuSeconds, treeRssMiB, waitUntilGreets, wrk } from "./load.ts";
 import { podCgroup } from "./pod-cgroup.ts";
 
 export type PodServer = {
@@ -89,11 +90,11 @@ function rssAnonMiB(pid: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Counts the access-log lines of a child's stdout in a process of its own, pinned beside wrk. */
+/** Counts the access-log lines of a child's stdout in a process of its own, pinned beside the server. */
 function lineCounter(logDir: string, name: string) {
   const countFile = join(logDir, `${name}.count`);
   const out = openSync(countFile, "w");
-  const counter = spawn("taskset", ["-c", LOAD_CPU, "grep", "-c", '"msg":"request"'], {
+  const counter = spawn("taskset", ["-c", SERVER_CPU, "grep", "-c", '"msg":"request"'], {
     stdio: ["pipe", out, "ignore"],
   });
   closeSync(out);

@@ -110,6 +110,23 @@ describe("MemoryTrim's soft target (128 MiB)", () => {
   });
 });
 
+describe("MemoryTrim's soft target and quiet check together", () => {
+  it("still trims once the burst is over when it trimmed past the target while busy", () => {
+    const p = fakeProcess(90 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 140 * MiB;
+    p.state.rssAfterGc = 110 * MiB;
+    expect(p.second()).toBe(true);
+    // The burst goes on after the busy trim, then ends 20 s later, well within the minute between quiet trims.
+    p.state.rss = 135 * MiB;
+    p.state.rssAfterGc = 100 * MiB;
+    expect(p.tick(0.9)).toBe(false);
+    expect(p.state.gcs).toBe(1);
+    expect(p.tick(0.01)).toBe(true);
+    expect(p.state.rss).toBe(100 * MiB);
+  });
+});
+
 describe("memoryReducingGc", () => {
   // Each case runs in a node of its own: whether gc() exists is fixed by the command line it starts with.
   const run = (nodeArgs: string[], script: string) =>

@@ -12,7 +12,9 @@
  * allocation goes on. So MemoryTrim also has a soft target (`targetBytes`, 128 MiB): RSS past it and grown
  * 16 MiB since the last trim makes a trim even while busy, at most once per `busyMinIntervalMs` (30 s), checked
  * every `targetCheckMs` (1 s; reading RSS is one read of /proc/self/statm). An operator whose live data alone
- * is past the target trims only when it grew 16 MiB more, so a large one does not trim over and over. This is
+ * is past the target trims only when it grew 16 MiB more, so a large one does not trim over and over. A trim
+ * while busy leaves the quiet check alone (its baseline and its minute): the burst goes on after it, and the trim
+ * once the burst is over is the one that sets the steady state. This is
  * the soft memory limit of Go's runtime (GOMEMLIMIT) in the small: a target, not a limit; nothing fails past it.
  *
  * The GC it runs is V8's `gc()`, which exists only when node was started with `--expose-gc` (the image's
@@ -61,8 +63,12 @@ export class MemoryTrim {
     log: Logger;
     gc: (() => void) | undefined;
   };
-  #baseline: number;
+  // The quiet check and the target keep apart where they grow from: a trim while busy is not a floor (the burst
+  // goes on after it), so it must not hold back the trim once the burst is over.
+  #quietBaseline: number;
+  #busyBaseline: number;
   #lastCpu: number;
+  #lastQuietTrim: number;
   #lastTrim: number;
   #timer: NodeJS.Timeout | undefined;
 
@@ -84,9 +90,9 @@ export class MemoryTrim {
       gc: options.gc ?? memoryReducingGc(),
       ...options,
     };
-    this.#baseline = this.#o.rss();
+    this.#quietBaseline = this.#busyBaseline = this.#o.rss();
     this.#lastCpu = this.#o.cpuMicros();
-    this.#lastTrim = this.#o.now();
+    this.#lastQuietTrim = this.#lastTrim = this.#o.now();
   }
 
   start(): void {
@@ -114,10 +120,13 @@ export class MemoryTrim {
   /** One comparison with the soft target; returns whether it trimmed. Public for tests. */
   checkTarget(): boolean {
     const rss = this.#o.rss();
-    this.#baseline = Math.min(this.#baseline, rss);
-    if (rss < this.#o.targetBytes || rss - this.#baseline < this.#o.growthBytes) return false;
+    this.#busyBaseline = Math.min(this.#busyBaseline, rss);
+    if (rss < this.#o.targetBytes || rss - this.#busyBaseline < this.#o.growthBytes) return false;
     if (this.#o.now() - this.#lastTrim < this.#o.busyMinIntervalMs) return false;
-    return this.#trim(rss, "past the memory target");
+    const after = this.#trim(rss, "past the memory target");
+    if (after === undefined) return false;
+    this.#busyBaseline = after;
+    return true;
   }
 
   /** One periodic check; returns whether it trimmed. Public for tests. */
@@ -128,19 +137,23 @@ export class MemoryTrim {
     const rss = this.#o.rss();
     const now = this.#o.now();
     // A process that shrank on its own sets a lower mark to grow from.
-    this.#baseline = Math.min(this.#baseline, rss);
+    this.#quietBaseline = Math.min(this.#quietBaseline, rss);
     if (busy >= this.#o.quietCpu) return false;
-    if (rss - this.#baseline < this.#o.growthBytes) return false;
-    if (now - this.#lastTrim < this.#o.minIntervalMs) return false;
-    return this.#trim(rss, "after a burst of work");
+    if (rss - this.#quietBaseline < this.#o.growthBytes) return false;
+    if (now - this.#lastQuietTrim < this.#o.minIntervalMs) return false;
+    const after = this.#trim(rss, "after a burst of work");
+    if (after === undefined) return false;
+    this.#quietBaseline = this.#busyBaseline = after;
+    this.#lastQuietTrim = this.#lastTrim;
+    return true;
   }
 
-  #trim(rss: number, why: string): boolean {
-    if (!this.#o.gc) return false;
+  /** Runs the GC; returns RSS after it, or undefined without a GC to run. */
+  #trim(rss: number, why: string): number | undefined {
+    if (!this.#o.gc) return undefined;
     const started = performance.now();
     this.#o.gc();
     const after = this.#o.rss();
-    this.#baseline = after;
     this.#lastTrim = this.#o.now();
     // The GC's own CPU must not count against the next period's quietness.
     this.#lastCpu = this.#o.cpuMicros();
@@ -152,6 +165,6 @@ export class MemoryTrim {
       },
       `returned memory to the operating system ${why}`,
     );
-    return true;
+    return after;
   }
 }
