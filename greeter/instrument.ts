@@ -1,27 +1,32 @@
 /**
- * The first middleware of every request: assigns the request id (echoed in `x-request-id`), counts the
- * request in flight, and when the response is done records its metrics and writes one access-log line.
+ * The first step of every request, on either path of app.ts: assigns the request id (echoed in
+ * `x-request-id`, where problem.ts reads it back), counts the request in flight, and when the response is done
+ * records its metrics and writes one access-log line.
  * One listener and no per-request child logger keep this cheap. The log line carries route, status and
  * duration, never the URL, whose query may hold a name. Probe and scrape requests log at debug, so
  * kubelet and Prometheus do not flood the info log.
  */
-import type { RequestHandler } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { type GreeterMetrics, methodLabel, UNMATCHED_ROUTE } from "./metrics.ts";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.ts";
 
 const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
-export function instrument(deps: {
-  log: Logger;
-  metrics: GreeterMetrics;
-  isReady: () => boolean;
-}): RequestHandler {
+/** Express sets `route` on the request once a route matched. */
+type RoutedRequest = IncomingMessage & { route?: { path: string } };
+
+/**
+ * Starts tracking a request. `route` is the route template when the caller already knows it; otherwise it is
+ * read from Express's matched route when the response closes.
+ */
+export type Track = (req: RoutedRequest, res: ServerResponse, route?: string) => void;
+
+export function instrument(deps: { log: Logger; metrics: GreeterMetrics; isReady: () => boolean }): Track {
   const { log, metrics } = deps;
-  return (req, res, next) => {
+  return (req, res, knownRoute) => {
     const start = performance.now();
     const requestId = requestIdFor(req.headers[REQUEST_ID_HEADER]);
-    res.locals.requestId = requestId;
     res.setHeader(REQUEST_ID_HEADER, requestId);
     res.setHeader("x-content-type-options", "nosniff");
     // While draining, close each connection after its response so keep-alive clients reconnect elsewhere.
@@ -29,7 +34,7 @@ export function instrument(deps: {
     metrics.requestsInFlight.inc();
     res.once("close", () => {
       metrics.requestsInFlight.dec();
-      const route: string = req.route?.path ?? UNMATCHED_ROUTE;
+      const route: string = knownRoute ?? req.route?.path ?? UNMATCHED_ROUTE;
       const method = methodLabel(req.method);
       const durationMs = performance.now() - start;
       if (!res.writableFinished) {
@@ -44,6 +49,5 @@ export function instrument(deps: {
         log.debug({ requestId, method, route, statusCode, durationMs }, "request");
       else log.info({ requestId, method, route, statusCode, durationMs }, "request");
     });
-    next();
   };
 }

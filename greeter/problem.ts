@@ -4,7 +4,8 @@
  * Errors from anywhere (body reading, handlers, Express, bugs) are mapped here; an unexpected error becomes a plain
  * 500 whose detail says nothing about the cause, so no stack trace or internal message reaches a client.
  */
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
+import { REQUEST_ID_HEADER } from "./request-id.ts";
 
 // Not `import ... from "node:http"`: a static import builds http's whole ESM namespace, which evaluates its
 // lazy exports and loads Node's bundled undici, several MiB of RSS the greeter never uses.
@@ -42,8 +43,9 @@ export function problem(status: number, detail: string, requestId?: string): Pro
   };
 }
 
+/** Answers `res` with a problem document; its requestId is the one instrument.ts put in the response headers. */
 export function sendProblem(
-  res: Response,
+  res: ServerResponse,
   status: number,
   detail: string,
   headers: Record<string, string> = {},
@@ -53,7 +55,8 @@ export function sendProblem(
     res.destroy();
     return;
   }
-  const body = JSON.stringify(problem(status, detail, res.locals.requestId as string | undefined));
+  const requestId = res.getHeader(REQUEST_ID_HEADER);
+  const body = JSON.stringify(problem(status, detail, typeof requestId === "string" ? requestId : undefined));
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader("content-type", PROBLEM_CONTENT_TYPE);

@@ -148,3 +148,55 @@ describe("configured greeter", () => {
     }
   });
 });
+
+const FORM = "application/x-www-form-urlencoded";
+
+describe("the direct path and Express's router", () => {
+  // POST /echo-name is served without Express's router; these spellings of it go through Express.
+  const routedSpellings = ["/echo-name/", "/Echo-Name"];
+  const requests: { what: string; headers: Record<string, string>; body?: string }[] = [
+    { what: "a JSON name", headers: { "content-type": "application/json" }, body: '{"name":" Zoë "}' },
+    { what: "a form name", headers: { "content-type": FORM }, body: "name=Bob" },
+    { what: "text preferred", headers: { "content-type": FORM, accept: "text/plain" }, body: "name=Bob" },
+    { what: "no name", headers: { "content-type": "application/json" }, body: "{}" },
+    { what: "bad JSON", headers: { "content-type": "application/json" }, body: '{"name":' },
+    { what: "an unsupported type", headers: { "content-type": "text/csv" }, body: "name" },
+    { what: "a body over the limit", headers: { "content-type": FORM }, body: `name=${"a".repeat(200_000)}` },
+    { what: "no body", headers: {} },
+  ];
+
+  const answer = async (path: string, r: (typeof requests)[number]) => {
+    const res = await fetch(`${greeter.url}${path}`, { method: "POST", headers: r.headers, body: r.body });
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, name) => {
+      if (!["date", "x-request-id", "keep-alive"].includes(name)) headers[name] = value;
+    });
+    const text = await res.text();
+    const body = res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text;
+    if (typeof body === "object" && body !== null && "requestId" in body) {
+      expect(body.requestId, `${path}: ${r.what}`).toBe(res.headers.get("x-request-id"));
+      delete body.requestId;
+    }
+    return { status: res.status, headers, body };
+  };
+
+  it.each(requests)("answers $what the same way on both", async (r) => {
+    const direct = await answer("/echo-name", r);
+    for (const path of routedSpellings) expect(await answer(path, r), path).toEqual(direct);
+  });
+
+  it("logs and counts both under the route /echo-name", async () => {
+    const before = greeter.logs.length;
+    for (const path of ["/echo-name", ...routedSpellings])
+      await answer(path, requests[0] as (typeof requests)[0]);
+    const lines = greeter.logs.slice(before).filter((l) => l.msg === "request");
+    expect(lines.map((l) => [l.route, l.statusCode])).toEqual([
+      ["/echo-name", 200],
+      ["/echo-name", 200],
+      ["/echo-name", 200],
+    ]);
+    const counted = await greeter.metrics.registry.getSingleMetricAsString("http_requests_total");
+    expect(counted).toMatch(/route="\/echo-name",status_code="200"/);
+    expect(counted).not.toMatch(/route="\/echo-name\/"|route="\/Echo-Name"/);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
@@ -41,8 +41,8 @@ export async function startTestGreeter(
   const metrics = options.metrics ?? createMetrics({ version: config.version });
   let ready = true;
   const deps = { log, metrics, isReady: () => ready };
-  const server: Server = createApp(config, deps).listen(0, "127.0.0.1");
-  const metricsServer: Server = createMetricsApp(deps).listen(0, "127.0.0.1");
+  const server: Server = createServer(createApp(config, deps)).listen(0, "127.0.0.1");
+  const metricsServer: Server = createServer(createMetricsApp(deps)).listen(0, "127.0.0.1");
   await Promise.all([once(server, "listening"), once(metricsServer, "listening")]);
   const { port } = server.address() as AddressInfo;
   const metricsPort = (metricsServer.address() as AddressInfo).port;
