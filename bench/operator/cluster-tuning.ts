@@ -4,6 +4,8 @@
  * EndpointSlice and ServiceMonitor). Passed as extra flags when the control plane starts; the tests' clusters
  * keep the defaults. Each setting and what made it necessary: docs/operator-performance.md ("Cluster tuning").
  */
+import { DEFAULT_GREETER_RESOURCES } from "../../operator/api/v1alpha1/default-resources.ts";
+import { parseQuantity } from "../../operator/api/v1alpha1/quantity.ts";
 import type { ComponentName } from "../../test/cluster/components.ts";
 
 /**
@@ -34,3 +36,18 @@ export const benchClusterArgs: Partial<Record<ComponentName, string[]>> = {
   "kube-controller-manager": UNLIMITED_CLIENT,
   "kube-scheduler": UNLIMITED_CLIENT,
 };
+
+/** What kwok's node-initialize stage gives every Node (`allocatable.memory`): the scheduler fits pods into it. */
+const KWOK_NODE_MEMORY_BYTES = 2 ** 40;
+
+/**
+ * kwok Nodes for N Greeters. Greeter pods request DEFAULT_GREETER_RESOURCES' memory (128Mi), so a kwok Node (1Ti)
+ * holds 8,192 of them, not its 1M pod slots: the floor's 10,000 beside the operator's 10,000 left 3,000 pods
+ * Pending ("Insufficient memory"), and the scheduler's retries slowed the floor itself. Room for the operator's N,
+ * the floor's N and a rollout's surge pod per Greeter in the storm.
+ */
+export function kwokNodesFor(n: number): number {
+  const { num, den } = parseQuantity(DEFAULT_GREETER_RESOURCES.requests.memory);
+  const podsPerNode = Math.floor((KWOK_NODE_MEMORY_BYTES * Number(den)) / Number(num));
+  return Math.max(2, Math.ceil((3 * n) / podsPerNode));
+}

@@ -32,7 +32,7 @@ import { loadConfig } from "../../operator/config.ts";
 import { ControlPlane } from "../../test/cluster/control-plane.ts";
 import { BenchApi } from "./api.ts";
 import { AuditLog, total } from "./audit.ts";
-import { benchClusterArgs } from "./cluster-tuning.ts";
+import { benchClusterArgs, kwokNodesFor } from "./cluster-tuning.ts";
 import { manifestMemoryLimit, memoryCgroup } from "./memory-limit.ts";
 import { OperatorProcess } from "./operator-process.ts";
 import { plotSvg } from "./plot.ts";
@@ -169,6 +169,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
   const cp = await ControlPlane.start({
     crds: [join(ROOT, "crds")],
     extraArgs: benchClusterArgs,
+    nodes: kwokNodesFor(n),
     log: (m) => log(`  cluster: ${m}`),
   });
   running.cp = cp;
