@@ -13,7 +13,8 @@ export interface Result {
   createdS: number;
   podsReadyS: number;
   floorS: number;
-  floorPodsReadyS: number;
+  /** Undefined when the floor's pods were not all Ready in time (the floor's own time still counts). */
+  floorPodsReadyS: number | undefined;
   ratio: number;
   operatorRequestsPerGreeter: Record<string, number>;
   operatorWritesPerGreeter: Record<string, number>;
@@ -84,7 +85,7 @@ export function markdown(
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS} s | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS === undefined ? "not all Ready" : `${r.floorPodsReadyS} s`} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
     ),
     "",
     "Operator writes per Greeter on creation, by verb and resource (audit log, operator identity only):",
