@@ -133,13 +133,20 @@ describe("Greeter operator dashboard against a running operator", () => {
     const history = Number(process.env.DASHBOARDS_PREVIEW_HISTORY_SECONDS ?? 0);
     if (history > 0)
       await prom.waitForData(`count_over_time(up[${history + 5}s]) >= ${history}`, (history + 60) * 1000);
+    const rangeSeconds = history > 0 ? history + 10 : RANGE.rangeSeconds;
+    // The operator reports standby (0) until it holds the Lease, and on a loaded machine the first scrapes can
+    // come before that. Such a range rightly draws a standby bar first; wait until the range starts later.
+    await prom.waitForData(
+      `min(min_over_time(leader_election_master_status[${rangeSeconds + 5}s])) == 1`,
+      (rangeSeconds + 60) * 1000,
+    );
     const outDir = kept ? resolve(kept) : mkdtempSync(join(tmpdir(), "operator-preview-"));
     try {
       const [preview] = await renderDashboardPreviews({
         prometheusUrl: prom.url,
         outDir,
         dashboards: [join(DASHBOARDS_DIR, "greeter-operator.json")],
-        rangeSeconds: history > 0 ? history + 10 : RANGE.rangeSeconds,
+        rangeSeconds,
         scrapeSeconds: 1,
       });
       const panels = preview?.panels.filter((p) => p.shown !== "row") ?? [];
