@@ -43,7 +43,13 @@ import {
   waitUntilGreets,
   wrk,
 } from "./load.ts";
-import { MEMORY_LIMIT_BYTES, type PodPhaseOptions, type PodServer, runPodPhase } from "./pod-run.ts";
+import {
+  MEMORY_LIMIT_BYTES,
+  POD_TARGETS,
+  type PodPhaseOptions,
+  type PodServer,
+  runPodPhase,
+} from "./pod-run.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HERE = join(ROOT, "bench", "greeter");
@@ -62,7 +68,6 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 /** baseline: the greeter beside bare node:http, Express and Flask, unconstrained; pod: pod-run.ts. */
 const PHASES = (process.env.BENCH_PHASES ?? "baseline,pod").split(",");
 const POD_CPU = (process.env.BENCH_POD_CPU ?? "no-limit,request").split(",") as PodPhaseOptions["cpu"];
-const TARGETS = { throughputVsExpress: 0.9, p99Ms: 10, rssMiB: 100 };
 
 type Server = { key: string; label: string; command: string[]; env?: Record<string, string> };
 type Result = {
@@ -307,9 +312,9 @@ async function baselinePhase(node: string) {
   const cpuVsExpress = express.cpuUsPerRequest / greeter.cpuUsPerRequest;
   const check = (ok: boolean) => (ok ? "PASS" : "FAIL");
   const targets = [
-    `- greeter / plain Express throughput: **${fmt(vsExpress)}** measured req/s, **${fmt(cpuVsExpress)}** by CPU cost per request (target ≥ ${TARGETS.throughputVsExpress}) — ${check(vsExpress >= TARGETS.throughputVsExpress)} / ${check(cpuVsExpress >= TARGETS.throughputVsExpress)}`,
-    `- greeter p99 at ${CONNECTIONS} connections: **${fmt(greeter.p99Ms)} ms** (target < ${TARGETS.p99Ms} ms) — ${check(greeter.p99Ms < TARGETS.p99Ms)}`,
-    `- greeter RSS after load: **${fmt(greeter.rssMiB, 1)} MiB** (target < ${TARGETS.rssMiB} MiB) — ${check(greeter.rssMiB < TARGETS.rssMiB)}`,
+    `- greeter / plain Express throughput: **${fmt(vsExpress)}** measured req/s, **${fmt(cpuVsExpress)}** by CPU cost per request (target ≥ ${POD_TARGETS.throughputVsExpress}) — ${check(vsExpress >= POD_TARGETS.throughputVsExpress)} / ${check(cpuVsExpress >= POD_TARGETS.throughputVsExpress)}`,
+    `- greeter p99 at ${CONNECTIONS} connections: **${fmt(greeter.p99Ms)} ms** (target < ${POD_TARGETS.p99Ms} ms) — ${check(greeter.p99Ms < POD_TARGETS.p99Ms)}`,
+    `- greeter RSS after load: **${fmt(greeter.rssMiB, 1)} MiB** (target < ${POD_TARGETS.rssMiB} MiB) — ${check(greeter.rssMiB < POD_TARGETS.rssMiB)}`,
     `- plain Express / bare node:http: ${fmt(express.rps / bare.rps)}; greeter / bare node:http: ${fmt(greeter.rps / bare.rps)}`,
     flask
       ? `- Flask + gunicorn / bare node:http: ${fmt(flask.rps / bare.rps)}; greeter / Flask: ${fmt(greeter.rps / flask.rps)}×`
