@@ -2,12 +2,13 @@
  * The first step of every request, on either path of app.ts: assigns the request id (echoed in
  * `x-request-id`, where problem.ts reads it back), counts the request in flight, and when the response is done
  * records its metrics and writes one access-log line.
- * One listener and no per-request child logger keep this cheap. The log line carries route, status and
- * duration, never the URL, whose query may hold a name. Probe and scrape requests log at debug, so
- * kubelet and Prometheus do not flood the info log.
+ * One listener, no per-request child logger and the access log's own writer (access-log.ts) keep this cheap.
+ * The log line carries route, status and duration, never the URL, whose query may hold a name. Probe and
+ * scrape requests log at debug, so kubelet and Prometheus do not flood the info log.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { accessLog } from "./access-log.ts";
 import { type GreeterMetrics, methodLabel, UNMATCHED_ROUTE } from "./metrics.ts";
 import { REQUEST_ID_HEADER, requestIdFor } from "./request-id.ts";
 
@@ -24,6 +25,7 @@ export type Track = (req: RoutedRequest, res: ServerResponse, route?: string) =>
 
 export function instrument(deps: { log: Logger; metrics: GreeterMetrics; isReady: () => boolean }): Track {
   const { log, metrics } = deps;
+  const access = accessLog(log);
   return (req, res, knownRoute) => {
     const start = performance.now();
     const requestId = requestIdFor(req.headers[REQUEST_ID_HEADER]);
@@ -45,9 +47,14 @@ export function instrument(deps: { log: Logger; metrics: GreeterMetrics; isReady
       metrics.observeRequest(method, route, statusCode, durationMs / 1000);
       if (statusCode >= 500)
         log.error({ requestId, method, route, statusCode, durationMs }, "request failed");
-      else if (statusCode < 400 && QUIET_ROUTES.has(route))
-        log.debug({ requestId, method, route, statusCode, durationMs }, "request");
-      else log.info({ requestId, method, route, statusCode, durationMs }, "request");
+      else
+        access(statusCode < 400 && QUIET_ROUTES.has(route) ? "debug" : "info", {
+          requestId,
+          method,
+          route,
+          statusCode,
+          durationMs,
+        });
     });
   };
 }
