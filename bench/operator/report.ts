@@ -12,10 +12,11 @@ export interface Result {
   convergenceS: number;
   createdS: number;
   podsReadyS: number;
-  floorS: number;
+  /** Absent, as ratio, when the run failed before the floor (`failed`). */
+  floorS?: number;
   /** Undefined when the floor's pods were not all Ready in time (the floor's own time still counts). */
   floorPodsReadyS: number | undefined;
-  ratio: number;
+  ratio?: number;
   operatorRequestsPerGreeter: Record<string, number>;
   operatorWritesPerGreeter: Record<string, number>;
   writesPerGreeter: number;
@@ -37,8 +38,13 @@ export interface Result {
   idle: { seconds: number; writes: Record<string, number>; cpuS: number; reconciles: number };
   /** Absent when the run skipped it (--storm off). */
   storm?: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
-  recovery: { ready: number; confirmed: number; writes: Record<string, number> };
+  /** Absent when the run failed before the restart. */
+  recovery?: { ready: number; confirmed: number; writes: Record<string, number> };
+  /** The phase after converging that failed (storm, restart or floor): the phases after it did not run. */
+  failed?: { phase: string; message: string };
 }
+
+const or = (v: number | undefined, unit = " s") => (v === undefined ? "—" : `${v}${unit}`);
 
 const fmt = (o: Record<string, number>) =>
   Object.entries(o)
@@ -76,7 +82,7 @@ export function markdown(
     "| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.convergenceS} s | ${r.floorS} s | ${r.ratio} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB (${r.rssIdleMaxMiB}) | ${r.rssConvergedMiB} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
+        `| ${r.n} | ${r.convergenceS} s | ${or(r.floorS)} | ${or(r.ratio, "")} | ${r.writesPerGreeter.toFixed(2)} (${r.writesPerGreeterExclEvents.toFixed(2)}) | ${fmt(r.operatorRequestsPerGreeter)} | ${r.rssMiB} MiB (${r.rssIdleMaxMiB}) | ${r.rssConvergedMiB} MiB | ${r.heapMiB} MiB | ${r.convergeCpuS} s | ${r.load} |`,
     ),
     "",
     `RSS slope: ${slope(results, (r) => r.rssMiB)} MiB per 1,000 Greeters; heap slope ${slope(results, (r) => r.heapMiB)} MiB per 1,000.`,
@@ -85,9 +91,17 @@ export function markdown(
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS === undefined ? "not all Ready" : `${r.floorPodsReadyS} s`} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${r.recovery.ready} s | ${r.recovery.confirmed} s | ${total(r.recovery.writes)} |`,
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS !== undefined ? `${r.floorPodsReadyS} s` : r.floorS !== undefined ? "not all Ready" : "—"} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${or(r.recovery?.ready)} | ${or(r.recovery?.confirmed)} | ${r.recovery ? total(r.recovery.writes) : "—"} |`,
     ),
     "",
+    ...results.flatMap((r) =>
+      r.failed
+        ? [
+            `- N=${r.n}: the ${r.failed.phase} failed (${r.failed.message}); the phases after it did not run.`,
+            "",
+          ]
+        : [],
+    ),
     "Operator writes per Greeter on creation, by verb and resource (audit log, operator identity only):",
     "",
     ...results.map(

@@ -15,9 +15,10 @@
  *     concurrency (bench/operator/workload.ts); also how long the cluster (kcm, scheduler, kwok) takes to make
  *     their pods Ready.
  *
- * An operator that dies (an OOM kill at the limit) ends the run at once, saying so. Writes are counted per
- * identity from the audit log; reads from the operator's rest_client_requests_total and the API server's
- * apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg} (`--out` to choose),
+ * An operator that dies (an OOM kill at the limit) or a phase that times out ends that N at once, saying so;
+ * after converging, the N keeps what its earlier phases measured, and the report marks the phase that failed.
+ * Writes are counted per identity from the audit log; reads from the operator's rest_client_requests_total and
+ * the API server's apiserver_request_total. Results: stdout, bench/results/operator-<date>.{md,json,svg} (`--out` to choose),
  * rewritten after each N, so `--n 10000,100,1000` fails early and keeps what finished.
  */
 import { execFileSync } from "node:child_process";
@@ -280,84 +281,114 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       `N=${n}: idle: ${total(idleWrites)} writes, ${idleReconciles} reconciles, CPU ${idleCpu.toFixed(1)}s, RSS median ${(rss / 2 ** 20).toFixed(0)} MiB, max ${(rssMax / 2 ** 20).toFixed(0)} MiB`,
     );
 
-    // 3. update storm
+    // Phases 3-5 each end a run that fails in them, but what was measured before is kept: an hour of a 10,000
+    // run must not be lost to a timeout in its last phase.
+    let phase = "storm";
+    let failed: Result["failed"];
     let storm: Result["storm"];
-    if (args.storm !== "off") {
-      const greeting = "Hi, {name}: storm";
-      const auditStorm0 = audit.offset();
-      const cpuStorm0 = operator.cpuSeconds();
-      const ts = performance.now();
-      let patchedAt = 0;
-      const patching = patchGreeting(api, keys, greeting).then(() => (patchedAt = performance.now()));
-      const stormAt = await Promise.race([
-        tracker.until(
-          () => patchedAt > 0 && tracker.pending(keys, greeting) === 0,
-          Math.max(600_000, n * 400),
-          () => `storm pending ${tracker.pending(keys, greeting)}/${n}, RSS ${mib(operator.rssBytes())} MiB`,
-        ),
-        operator.died,
-      ]);
-      await patching;
-      const stormCpu = operator.cpuSeconds() - cpuStorm0;
-      await sleep(3000);
-      const stormWrites = audit.writesSince(auditStorm0, OPERATOR_USER);
-      storm = {
-        seconds: secs(stormAt - ts),
-        writes: stormWrites,
-        writesPerGreeter: total(stormWrites) / n,
-        cpuS: Math.round(stormCpu * 100) / 100,
-      };
-      log(`N=${n}: storm converged in ${storm.seconds}s, ${total(stormWrites)} writes`);
-    }
-    const rssPeakAll = rssPeak.stop();
-
-    // 4. recovery
-    await operator.stop();
-    const auditRec0 = audit.offset();
-    operator = await startOperator("restart");
-    const readyAt = await operator.ready();
-    let recoveredAt = 0;
-    for (;;) {
-      const m = await operator.metrics();
-      const depth = [...sumBy(m, "workqueue_depth", []).values()][0] ?? 0;
-      const active = [...sumBy(m, "controller_runtime_active_workers", []).values()][0] ?? 0;
-      if (reconciles(m) >= n && depth === 0 && active === 0) {
-        recoveredAt = performance.now();
-        break;
+    let recovery: Result["recovery"];
+    let floorTime: number | undefined;
+    let floorPodsAt: number | undefined;
+    let rssPeakAll = 0;
+    let cgroupPeakAll = 0;
+    try {
+      // 3. update storm
+      if (args.storm !== "off") {
+        const greeting = "Hi, {name}: storm";
+        const auditStorm0 = audit.offset();
+        const cpuStorm0 = operator.cpuSeconds();
+        const ts = performance.now();
+        let patchedAt = 0;
+        const patching = patchGreeting(api, keys, greeting).then(() => (patchedAt = performance.now()));
+        const stormAt = await Promise.race([
+          tracker.until(
+            () => patchedAt > 0 && tracker.pending(keys, greeting) === 0,
+            Math.max(600_000, n * 400),
+            () =>
+              `storm pending ${tracker.pending(keys, greeting)}/${n}, RSS ${mib(operator.rssBytes())} MiB`,
+          ),
+          operator.died,
+        ]);
+        await patching;
+        const stormCpu = operator.cpuSeconds() - cpuStorm0;
+        await sleep(3000);
+        const stormWrites = audit.writesSince(auditStorm0, OPERATOR_USER);
+        storm = {
+          seconds: secs(stormAt - ts),
+          writes: stormWrites,
+          writesPerGreeter: total(stormWrites) / n,
+          cpuS: Math.round(stormCpu * 100) / 100,
+        };
+        log(`N=${n}: storm converged in ${storm.seconds}s, ${total(stormWrites)} writes`);
       }
-      await sleep(100);
-    }
-    await sleep(3000);
-    const recoveryWrites = audit.writesSince(auditRec0, OPERATOR_USER);
-    const recovery = {
-      ready: secs(readyAt - operator.startedAt),
-      confirmed: secs(recoveredAt - operator.startedAt),
-      writes: recoveryWrites,
-    };
-    log(
-      `N=${n}: restart: ready ${recovery.ready}s, all confirmed ${recovery.confirmed}s, ${total(recoveryWrites)} writes`,
-    );
-    await operator.stop();
-    op = undefined;
-    const cgroupPeakAll = cgroup?.peakBytes() ?? 0;
+      rssPeakAll = rssPeak.stop();
 
-    // 5. floor
-    log(`N=${n}: floor (${workers} writers)`);
-    const tf = performance.now();
-    const floorWrites = await floor(api, floorKeys, "Hello, {name}", workers, defaults.greeterImage);
-    const floorTime = performance.now() - tf;
-    log(`N=${n}: floor ${secs(floorTime)}s (${floorWrites} writes); waiting for its pods`);
-    // The floor's time is its writes. Its pods are context: pods the cluster cannot start (at 10,000, more than the
-    // kwok Nodes held) must not cost the whole run its results.
-    const floorPodsAt = await tracker
-      .until(() => tracker.podsReady(floorKeys) === n, Math.max(600_000, floorTime))
-      .catch((err: unknown) => {
-        log(
-          `N=${n}: floor: ${tracker.podsReady(floorKeys)} of its ${n} pods Ready: ${(err as Error).message}`,
-        );
-        return undefined;
-      });
-    if (floorPodsAt !== undefined) log(`N=${n}: floor's pods Ready at ${secs(floorPodsAt - tf)}s`);
+      // 4. recovery
+      phase = "restart";
+      await operator.stop();
+      const auditRec0 = audit.offset();
+      operator = await startOperator("restart");
+      const readyAt = await operator.ready();
+      let recoveredAt = 0;
+      const recoveryDeadline = performance.now() + Math.max(300_000, n * 100);
+      for (;;) {
+        if (performance.now() > recoveryDeadline)
+          throw new Error(`not every Greeter reconciled ${secs(recoveryDeadline - readyAt)} s after Ready`);
+        const m = await operator.metrics();
+        const depth = [...sumBy(m, "workqueue_depth", []).values()][0] ?? 0;
+        const active = [...sumBy(m, "controller_runtime_active_workers", []).values()][0] ?? 0;
+        if (reconciles(m) >= n && depth === 0 && active === 0) {
+          recoveredAt = performance.now();
+          break;
+        }
+        await sleep(100);
+      }
+      await sleep(3000);
+      const recoveryWrites = audit.writesSince(auditRec0, OPERATOR_USER);
+      recovery = {
+        ready: secs(readyAt - operator.startedAt),
+        confirmed: secs(recoveredAt - operator.startedAt),
+        writes: recoveryWrites,
+      };
+      log(
+        `N=${n}: restart: ready ${recovery.ready}s, all confirmed ${recovery.confirmed}s, ${total(recoveryWrites)} writes`,
+      );
+      await operator.stop();
+      op = undefined;
+      cgroupPeakAll = cgroup?.peakBytes() ?? 0;
+
+      // 5. floor
+      phase = "floor";
+      log(`N=${n}: floor (${workers} writers)`);
+      const tf = performance.now();
+      const floorWrites = await floor(api, floorKeys, "Hello, {name}", workers, defaults.greeterImage);
+      floorTime = performance.now() - tf;
+      const writesTime = floorTime;
+      log(`N=${n}: floor ${secs(floorTime)}s (${floorWrites} writes); waiting for its pods`);
+      // The floor's time is its writes. Its pods are context: pods the cluster cannot start (at 10,000, more than the
+      // kwok Nodes held) must not cost the whole run its results.
+      floorPodsAt = await tracker
+        .until(() => tracker.podsReady(floorKeys) === n, Math.max(600_000, writesTime))
+        .catch((err: unknown) => {
+          log(
+            `N=${n}: floor: ${tracker.podsReady(floorKeys)} of its ${n} pods Ready: ${(err as Error).message}`,
+          );
+          return undefined;
+        });
+      if (floorPodsAt !== undefined) {
+        floorPodsAt -= tf;
+        log(`N=${n}: floor's pods Ready at ${secs(floorPodsAt)}s`);
+      }
+    } catch (err) {
+      const kills = (cgroup?.oomKills() ?? 0) - oomKills0;
+      failed = {
+        phase,
+        message: `${(err as Error).message}${kills ? ` (the kernel OOM-killed the operator ${kills}x at the ${limitMiB} MiB limit)` : ""}`,
+      };
+      log(`N=${n}: ${phase} failed, keeping what was measured before it: ${failed.message}`);
+      rssPeakAll ||= rssPeak.stop();
+      cgroupPeakAll ||= cgroup?.peakBytes() ?? 0;
+    }
 
     const opRequests = diff(restByMethod(m1), restByMethod(m0));
     return {
@@ -369,9 +400,10 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       convergenceS: secs(convergence),
       createdS: secs(createdAt - t0),
       podsReadyS: secs(podsReadyAt - t0),
-      floorS: secs(floorTime),
-      floorPodsReadyS: floorPodsAt === undefined ? undefined : secs(floorPodsAt - tf),
-      ratio: Math.round((convergence / floorTime) * 100) / 100,
+      ...(floorTime === undefined
+        ? {}
+        : { floorS: secs(floorTime), ratio: Math.round((convergence / floorTime) * 100) / 100 }),
+      floorPodsReadyS: floorPodsAt === undefined ? undefined : secs(floorPodsAt),
       operatorRequestsPerGreeter: perGreeter(opRequests, n),
       operatorWritesPerGreeter: perGreeter(createWrites, n),
       writesPerGreeter: total(createWrites) / n,
@@ -394,7 +426,8 @@ async function runOne(n: number, stamp: string): Promise<Result> {
         reconciles: idleReconciles,
       },
       ...(storm ? { storm } : {}),
-      recovery,
+      ...(recovery ? { recovery } : {}),
+      ...(failed ? { failed } : {}),
     };
   } catch (err) {
     const kills = (cgroup?.oomKills() ?? 0) - oomKills0;
