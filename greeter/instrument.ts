@@ -34,7 +34,8 @@ export function instrument(deps: { log: Logger; metrics: GreeterMetrics; isReady
     // While draining, close each connection after its response so keep-alive clients reconnect elsewhere.
     if (!deps.isReady()) res.setHeader("connection", "close");
     metrics.requestsInFlight.inc();
-    res.once("close", () => {
+    // `on`, not `once`: a response closes once, and once() wraps every listener in a closure of its own.
+    res.on("close", () => {
       metrics.requestsInFlight.dec();
       const route: string = knownRoute ?? req.route?.path ?? UNMATCHED_ROUTE;
       const method = methodLabel(req.method);

@@ -47,7 +47,7 @@ export function trackKeptAliveConnections(server: Server): KeptAliveConnections 
     idleSince.delete(socket);
     inFlight.add(res);
     active.set(socket, (active.get(socket) ?? 0) + 1);
-    res.once("close", () => {
+    res.on("close", () => {
       inFlight.delete(res);
       const left = (active.get(socket) ?? 1) - 1;
       active.set(socket, left);

@@ -23,6 +23,22 @@ describe("POST /echo-name", () => {
     expect(await res.json()).toEqual({ message: "Hello, Alice" });
   });
 
+  it("sends the greeting with its length in bytes, not chunked, on the direct path and through Express", async () => {
+    for (const path of ["/echo-name", "/echo-name/"]) {
+      const res = await fetch(`${greeter.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Ñandú 🦜" }),
+      });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect([res.headers.get("content-length"), res.headers.get("transfer-encoding")], path).toEqual([
+        String(bytes.length),
+        null,
+      ]);
+      expect(JSON.parse(bytes.toString("utf8"))).toEqual({ message: "Hello, Ñandú 🦜" });
+    }
+  });
+
   it("greets a name sent as a form field", async () => {
     const res = await fetch(`${greeter.url}/echo-name`, {
       method: "POST",

@@ -45,10 +45,10 @@ function prefersText(req: IncomingMessage): boolean {
   return accepts(req).type([JSON_TYPE, "text/plain"]) === "text/plain";
 }
 
+// No Content-Length: res.end(body) on a response whose headers are not yet sent measures the body and sends it.
 function send(res: ServerResponse, contentType: string, body: string) {
   res.statusCode = 200;
   res.setHeader("content-type", contentType);
-  res.setHeader("content-length", Buffer.byteLength(body));
   res.setHeader("vary", "Accept");
   res.end(body);
 }
