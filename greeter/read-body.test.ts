@@ -45,6 +45,21 @@ describe("reading the body of POST /echo-name", () => {
     expect((await problemBody(res)).detail).toBe("The form has too many fields.");
   });
 
+  it("reads JSON after leading whitespace, treats a blank body as {}, and refuses a bare value after it", async () => {
+    const json = { "content-type": "application/json" };
+    expect(await (await post(json, ' \r\n\t{"name":"Zoë"}\n')).json()).toEqual({ message: "Hello, Zoë" });
+    const blank = await post(json, " \n\t ");
+    expect([blank.status, (await problemBody(blank)).detail]).toEqual([
+      400,
+      expect.stringContaining("A name is required"),
+    ]);
+    const bare = await post(json, '  "Zoë"');
+    expect([bare.status, (await problemBody(bare)).detail]).toEqual([
+      400,
+      "The request body is not valid JSON.",
+    ]);
+  });
+
   it("treats an empty JSON body as no name", async () => {
     const res = await post({ "content-type": "application/json", "content-length": "0" }, "");
     expect(res.status).toBe(400);
