@@ -10,7 +10,7 @@ const log = pino({ level: "silent" });
 
 /** A process whose RSS and CPU the test sets, and which counts its GCs. */
 function fakeProcess(startRss: number) {
-  const state = { rss: startRss, cpuMicros: 0, now: 0, gcs: 0, rssAfterGc: startRss };
+  const state = { rss: startRss, cpuMicros: 0, now: 0, gcs: 0, rssAfterGc: startRss, gcPauseMs: 0 };
   const trim = new MemoryTrim({
     log,
     checkEveryMs: 10_000,
@@ -23,6 +23,7 @@ function fakeProcess(startRss: number) {
     gc: () => {
       state.gcs++;
       state.rss = state.rssAfterGc;
+      state.now += state.gcPauseMs;
     },
   });
   /** Ten seconds pass, using `cpuShare` of a core. */
@@ -78,20 +79,38 @@ describe("MemoryTrim", () => {
 });
 
 describe("MemoryTrim's soft target (128 MiB)", () => {
-  it("trims a busy process as soon as it is past the target, then at most every 30 s", () => {
+  it("trims a busy process as soon as it is past the target, then as often as 5% of the time in pauses allows", () => {
     const p = fakeProcess(90 * MiB);
     p.state.now = 60_000;
     p.state.rss = 127 * MiB;
     expect(p.second()).toBe(false);
     p.state.rss = 129 * MiB;
     p.state.rssAfterGc = 100 * MiB;
+    p.state.gcPauseMs = 400; // the next busy trim may run 8 s after this one ends
     expect(p.second()).toBe(true);
     const trimmedAt: number[] = [];
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 30; i++) {
       p.state.rss = 160 * MiB;
       if (p.second()) trimmedAt.push(p.state.now);
     }
-    expect(trimmedAt).toEqual([92_000, 122_000]);
+    // Each trim ends 0.4 s after the second it started in; the checks are one second apart.
+    expect(trimmedAt).toEqual([70_800, 79_200, 87_600]);
+  });
+
+  it("waits longer after a long pause, and at least 5 s after a short one", () => {
+    const p = fakeProcess(90 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 160 * MiB;
+    p.state.rssAfterGc = 100 * MiB;
+    p.state.gcPauseMs = 1_500; // 30 s before the next busy trim
+    expect(p.second()).toBe(true);
+    const trimmedAt: number[] = [];
+    p.state.gcPauseMs = 10; // 0.2 s at 5%: the 5 s floor applies
+    for (let i = 0; i < 45; i++) {
+      p.state.rss = 160 * MiB;
+      if (p.second()) trimmedAt.push(p.state.now);
+    }
+    expect(trimmedAt).toEqual([92_510, 97_520, 102_530, 107_540]);
   });
 
   it("does not trim over and over a process whose live data alone is past the target, until it grew again", () => {

@@ -10,8 +10,12 @@
  * A burst that lasts pushes RSS up while it lasts: V8 doubles its young generation each time as many bytes
  * survived as it holds, up to 2 × 64 MiB on a host without a memory limit, and keeps it at that size while
  * allocation goes on. So MemoryTrim also has a soft target (`targetBytes`, 128 MiB): RSS past it and grown
- * 16 MiB since the last trim makes a trim even while busy, at most once per `busyMinIntervalMs` (30 s), checked
- * every `targetCheckMs` (1 s; reading RSS is one read of /proc/self/statm). An operator whose live data alone
+ * 16 MiB since the last trim makes a trim even while busy, checked every `targetCheckMs` (1 s; reading RSS is
+ * one read of /proc/self/statm). A trim while busy stalls the work, so trims while busy take at most
+ * `busyTrimShare` (5%) of the time: after a pause of p, the next busy trim waits p / busyTrimShare (a 0.3 s pause,
+ * 6 s; a 1.5 s pause on a loaded machine, 30 s), and never less than `busyMinIntervalMs` (5 s). A fixed interval
+ * either let RSS climb for half a minute on a machine where trims are cheap or stalled a slow one too often.
+ * Go's runtime bounds the CPU its soft limit may cost the same way. An operator whose live data alone
  * is past the target trims only when it grew 16 MiB more, so a large one does not trim over and over. A trim
  * while busy leaves the quiet check alone (its baseline and its minute): the burst goes on after it, and the trim
  * once the burst is over is the one that sets the steady state. This is
@@ -39,7 +43,9 @@ export interface MemoryTrimOptions {
   targetBytes?: number;
   /** How often RSS is compared with the target. Default 1 s. */
   targetCheckMs?: number;
-  /** Between two trims while busy. Default 30 s. */
+  /** The share of the time that trims while busy may take (their pauses over the time between them). Default 0.05. */
+  busyTrimShare?: number;
+  /** Between two trims while busy, however short the pauses. Default 5 s. */
   busyMinIntervalMs?: number;
   /** Injectable for tests. */
   rss?: () => number;
@@ -70,6 +76,7 @@ export class MemoryTrim {
   #lastCpu: number;
   #lastQuietTrim: number;
   #lastTrim: number;
+  #nextBusyTrim: number;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryTrimOptions) {
@@ -80,7 +87,8 @@ export class MemoryTrim {
       minIntervalMs: 60_000,
       targetBytes: 128 * MiB,
       targetCheckMs: 1_000,
-      busyMinIntervalMs: 30_000,
+      busyTrimShare: 0.05,
+      busyMinIntervalMs: 5_000,
       rss: () => process.memoryUsage.rss(),
       cpuMicros: () => {
         const u = process.cpuUsage();
@@ -92,7 +100,7 @@ export class MemoryTrim {
     };
     this.#quietBaseline = this.#busyBaseline = this.#o.rss();
     this.#lastCpu = this.#o.cpuMicros();
-    this.#lastQuietTrim = this.#lastTrim = this.#o.now();
+    this.#lastQuietTrim = this.#lastTrim = this.#nextBusyTrim = this.#o.now();
   }
 
   start(): void {
@@ -122,7 +130,7 @@ export class MemoryTrim {
     const rss = this.#o.rss();
     this.#busyBaseline = Math.min(this.#busyBaseline, rss);
     if (rss < this.#o.targetBytes || rss - this.#busyBaseline < this.#o.growthBytes) return false;
-    if (this.#o.now() - this.#lastTrim < this.#o.busyMinIntervalMs) return false;
+    if (this.#o.now() < this.#nextBusyTrim) return false;
     const after = this.#trim(rss, "past the memory target");
     if (after === undefined) return false;
     this.#busyBaseline = after;
@@ -151,17 +159,20 @@ export class MemoryTrim {
   /** Runs the GC; returns RSS after it, or undefined without a GC to run. */
   #trim(rss: number, why: string): number | undefined {
     if (!this.#o.gc) return undefined;
-    const started = performance.now();
+    const started = this.#o.now();
     this.#o.gc();
     const after = this.#o.rss();
     this.#lastTrim = this.#o.now();
+    const pauseMs = this.#lastTrim - started;
+    this.#nextBusyTrim =
+      this.#lastTrim + Math.max(this.#o.busyMinIntervalMs, Math.round(pauseMs / this.#o.busyTrimShare));
     // The GC's own CPU must not count against the next period's quietness.
     this.#lastCpu = this.#o.cpuMicros();
     this.#o.log.info(
       {
         rssBeforeMiB: Math.round(rss / MiB),
         rssAfterMiB: Math.round(after / MiB),
-        pauseMs: Math.round(performance.now() - started),
+        pauseMs: Math.round(pauseMs),
       },
       `returned memory to the operating system ${why}`,
     );
