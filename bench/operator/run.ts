@@ -209,6 +209,11 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     return op;
   };
   const oomKills0 = cgroup?.oomKills() ?? 0;
+  /** An error's message, with the OOM kills the kernel made during this N, if any. */
+  const explain = (err: unknown) => {
+    const kills = (cgroup?.oomKills() ?? 0) - oomKills0;
+    return `${(err as Error).message}${kills ? ` (the kernel OOM-killed the operator ${kills}× at the ${limitMiB} MiB limit)` : ""}`;
+  };
   try {
     const keys = greeterKeys("bench", n);
     const floorKeys = greeterKeys("floor", n);
@@ -288,7 +293,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     let storm: Result["storm"];
     let recovery: Result["recovery"];
     let floorTime: number | undefined;
-    let floorPodsAt: number | undefined;
+    let floorPodsReadyAfter: number | undefined;
     let rssPeakAll = 0;
     let cgroupPeakAll = 0;
     try {
@@ -330,10 +335,10 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       operator = await startOperator("restart");
       const readyAt = await operator.ready();
       let recoveredAt = 0;
-      const recoveryDeadline = performance.now() + Math.max(300_000, n * 100);
+      const recoveryTimeout = Math.max(300_000, n * 100);
       for (;;) {
-        if (performance.now() > recoveryDeadline)
-          throw new Error(`not every Greeter reconciled ${secs(recoveryDeadline - readyAt)} s after Ready`);
+        if (performance.now() - readyAt > recoveryTimeout)
+          throw new Error(`not every Greeter reconciled ${secs(recoveryTimeout)} s after Ready`);
         const m = await operator.metrics();
         const depth = [...sumBy(m, "workqueue_depth", []).values()][0] ?? 0;
         const active = [...sumBy(m, "controller_runtime_active_workers", []).values()][0] ?? 0;
@@ -362,12 +367,12 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       log(`N=${n}: floor (${workers} writers)`);
       const tf = performance.now();
       const floorWrites = await floor(api, floorKeys, "Hello, {name}", workers, defaults.greeterImage);
-      floorTime = performance.now() - tf;
-      const writesTime = floorTime;
+      const writesTime = performance.now() - tf;
+      floorTime = writesTime;
       log(`N=${n}: floor ${secs(floorTime)}s (${floorWrites} writes); waiting for its pods`);
       // The floor's time is its writes. Its pods are context: pods the cluster cannot start (at 10,000, more than the
       // kwok Nodes held) must not cost the whole run its results.
-      floorPodsAt = await tracker
+      const floorPodsAt = await tracker
         .until(() => tracker.podsReady(floorKeys) === n, Math.max(600_000, writesTime))
         .catch((err: unknown) => {
           log(
@@ -376,15 +381,11 @@ async function runOne(n: number, stamp: string): Promise<Result> {
           return undefined;
         });
       if (floorPodsAt !== undefined) {
-        floorPodsAt -= tf;
-        log(`N=${n}: floor's pods Ready at ${secs(floorPodsAt)}s`);
+        floorPodsReadyAfter = floorPodsAt - tf;
+        log(`N=${n}: floor's pods Ready at ${secs(floorPodsReadyAfter)}s`);
       }
     } catch (err) {
-      const kills = (cgroup?.oomKills() ?? 0) - oomKills0;
-      failed = {
-        phase,
-        message: `${(err as Error).message}${kills ? ` (the kernel OOM-killed the operator ${kills}x at the ${limitMiB} MiB limit)` : ""}`,
-      };
+      failed = { phase, message: explain(err) };
       log(`N=${n}: ${phase} failed, keeping what was measured before it: ${failed.message}`);
       rssPeakAll ||= rssPeak.stop();
       cgroupPeakAll ||= cgroup?.peakBytes() ?? 0;
@@ -403,7 +404,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       ...(floorTime === undefined
         ? {}
         : { floorS: secs(floorTime), ratio: Math.round((convergence / floorTime) * 100) / 100 }),
-      floorPodsReadyS: floorPodsAt === undefined ? undefined : secs(floorPodsAt),
+      floorPodsReadyS: floorPodsReadyAfter === undefined ? undefined : secs(floorPodsReadyAfter),
       operatorRequestsPerGreeter: perGreeter(opRequests, n),
       operatorWritesPerGreeter: perGreeter(createWrites, n),
       writesPerGreeter: total(createWrites) / n,
@@ -430,11 +431,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       ...(failed ? { failed } : {}),
     };
   } catch (err) {
-    const kills = (cgroup?.oomKills() ?? 0) - oomKills0;
-    throw new Error(
-      `N=${n}: ${(err as Error).message}${kills ? ` (the kernel OOM-killed the operator ${kills}× at the ${limitMiB} MiB limit)` : ""}`,
-      { cause: err },
-    );
+    throw new Error(`N=${n}: ${explain(err)}`, { cause: err });
   } finally {
     tracker.stop();
     await op?.stop().catch(() => {});
