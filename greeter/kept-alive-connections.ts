@@ -18,56 +18,79 @@ export type KeptAliveConnections = {
   closeWhenIdle(idleMs: number): void;
 };
 
+/**
+ * One per connection, updated in place on every request. Nothing here adds to or deletes from a long-lived
+ * Map or Set per request: V8 allocates the rehashed table of an old-generation Map or Set straight in the old
+ * generation, so that churn filled it at the request rate and set the pace of full collections
+ * (docs/greeter.md#performance).
+ */
+type Connection = {
+  socket: Socket;
+  /** Responses not yet closed; more than one only when requests are pipelined. */
+  inFlight: ServerResponse[];
+  /** The number of its current idle period, or 0 while a request is in flight or none has come yet. */
+  idlePeriod: number;
+};
+
 export function trackKeptAliveConnections(server: Server): KeptAliveConnections {
-  // Each idle connection, with a number that tells this idle period from its later ones.
-  const idleSince = new Map<Socket, number>();
+  // Changes once per connection, not per request.
+  const connections = new Set<Connection>();
+  const bySocket = new WeakMap<Socket, Connection>();
   let idlePeriods = 0;
-  const inFlight = new Set<ServerResponse>();
-  // Pipelined requests can overlap on one connection: it is idle only when none is left.
-  const active = new WeakMap<Socket, number>();
   let closing = false;
   const endAfterFlush = (socket: Socket) => {
     socket.end();
     socket.once("finish", () => socket.destroy());
   };
-  const closeUnlessUsed = (socket: Socket, since: number, idleMs: number) => {
+  const closeUnlessUsed = (connection: Connection, since: number, idleMs: number) => {
     const timer = setTimeout(() => {
-      if (idleSince.get(socket) !== since) return;
-      idleSince.delete(socket);
-      socket.destroy();
+      if (connection.idlePeriod === since) connection.socket.destroy();
     }, idleMs);
     timer.unref();
   };
 
-  server.on("connection", (socket: Socket) => {
-    socket.once("close", () => idleSince.delete(socket));
-  });
+  const track = (socket: Socket): Connection => {
+    const connection: Connection = { socket, inFlight: [], idlePeriod: 0 };
+    connections.add(connection);
+    bySocket.set(socket, connection);
+    socket.once("close", () => {
+      connection.idlePeriod = 0;
+      connections.delete(connection);
+    });
+    return connection;
+  };
+
+  server.on("connection", track);
   server.on("request", (req, res: ServerResponse) => {
-    const socket = req.socket;
-    idleSince.delete(socket);
-    inFlight.add(res);
-    active.set(socket, (active.get(socket) ?? 0) + 1);
+    // A connection accepted before this tracker was installed is tracked from its next request.
+    const connection = bySocket.get(req.socket) ?? track(req.socket);
+    connection.idlePeriod = 0;
+    connection.inFlight.push(res);
     res.on("close", () => {
-      inFlight.delete(res);
-      const left = (active.get(socket) ?? 1) - 1;
-      active.set(socket, left);
-      if (left > 0 || socket.destroyed) return;
+      const { inFlight, socket } = connection;
+      const i = inFlight.indexOf(res);
+      if (i === inFlight.length - 1) inFlight.pop();
+      else if (i !== -1) inFlight.splice(i, 1);
+      // Pipelined requests can overlap on one connection: it is idle only when none is left.
+      if (inFlight.length > 0 || socket.destroyed) return;
       // An answer sent while closing carried `Connection: close`, so Node ends its connection itself; this only
       // catches one whose headers had gone out before.
       if (closing) endAfterFlush(socket);
-      else idleSince.set(socket, ++idlePeriods);
+      else connection.idlePeriod = ++idlePeriods;
     });
   });
 
   return {
     closeWhenIdle(idleMs) {
       closing = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
-      for (const [socket, since] of idleSince) {
+      for (const connection of connections) {
+        for (const res of connection.inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+        const since = connection.idlePeriod;
+        if (since === 0) continue;
         if (idleMs <= 0) {
-          idleSince.delete(socket);
-          socket.destroy();
-        } else closeUnlessUsed(socket, since, idleMs);
+          connection.idlePeriod = 0;
+          connection.socket.destroy();
+        } else closeUnlessUsed(connection, since, idleMs);
       }
     },
   };
