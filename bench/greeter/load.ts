@@ -1,6 +1,6 @@
 /**
  * What both greeter bench phases (run.ts, pod-run.ts) measure with: wrk on its own CPU, free ports, readiness,
- * and the CPU time and RSS of a server's process tree from /proc.
+ * the CPU time and RSS of a server's process tree from /proc, and the greeter's count of V8 full collections.
  */
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { once } from "node:events";
@@ -138,4 +138,19 @@ export function wrk(url: string, seconds: number, connections: number) {
   // non-2xx answers mean failed requests.
   const errors = non2xx + Number(socket?.[4] ?? 0);
   return { rps, requests, p50Ms: ms("50"), p99Ms: ms("99"), errors };
+}
+
+/**
+ * How many full (mark-compact) collections the greeter has run, from prom-client's
+ * `nodejs_gc_duration_seconds_count{kind="major"}` on its metrics port. Each one stops every connection at
+ * once for several milliseconds, so their rate under load bears on the p99.
+ */
+export async function fullCollections(metricsPort: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  const text = await res.text();
+  if (!text.includes("# TYPE nodejs_gc_duration_seconds histogram"))
+    throw new Error("bench: the greeter's metrics have no GC durations");
+  // prom-client writes a kind's series from its first collection on.
+  const line = /^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text);
+  return line ? Number(line[1]) : 0;
 }

@@ -19,7 +19,15 @@ import os from "node:os";
 import { join } from "node:path";
 import { DEFAULT_GREETER_RESOURCES } from "../../operator/api/v1alpha1/default-resources.ts";
 import { parseQuantity } from "../../operator/api/v1alpha1/quantity.ts";
-import { freePort, SERVER_CPU, treeCpuSeconds, treeRssMiB, waitUntilGreets, wrk } from "./load.ts";
+import {
+  freePort,
+  fullCollections,
+  SERVER_CPU,
+  treeCpuSeconds,
+  treeRssMiB,
+  waitUntilGreets,
+  wrk,
+} from "./load.ts";
 import { podCgroup } from "./pod-cgroup.ts";
 
 export type PodServer = {
@@ -59,6 +67,8 @@ type PodResult = {
   limitHits: number;
   oomKills: number;
   logLines: number | undefined;
+  /** Full collections during the measured load (the greeter only: Express exports no metrics). */
+  fullGcs: number | undefined;
   load: number;
 };
 
@@ -124,6 +134,8 @@ async function measure(
   const cgroup = podCgroup(name, { memoryBytes: MEMORY_LIMIT_BYTES, cpuMillis: allowance.cpuMillis });
   if ("unavailable" in cgroup) throw new Error(`bench: ${cgroup.unavailable}`);
   const port = await freePort();
+  const metricsPort = await freePort();
+  const isGreeter = server.key === "greeter";
   const counter = lineCounter(o.logDir, name);
   const stderr = openSync(join(o.logDir, `${name}.stderr`), "w");
   const [first = "taskset", ...rest] = [
@@ -134,7 +146,7 @@ async function measure(
     ...cgroup.wrap(server.command),
   ];
   const child = spawn(first, rest, {
-    env: { ...process.env, PORT: String(port), ...server.env },
+    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), ...server.env },
     stdio: ["ignore", counter.stdin, stderr],
   });
   closeSync(stderr);
@@ -144,16 +156,18 @@ async function measure(
   try {
     await waitUntilGreets(url, child);
     wrk(url, o.warmupSeconds, o.connections);
+    const gcsBefore = isGreeter ? await fullCollections(metricsPort) : 0;
     const cpuBefore = treeCpuSeconds(pid);
     const { requests, ...load } = wrk(url, o.seconds, o.connections);
     const cpuUsPerRequest = ((treeCpuSeconds(pid) - cpuBefore) * 1e6) / requests;
+    const fullGcs = isGreeter ? (await fullCollections(metricsPort)) - gcsBefore : undefined;
     const rssAfterLoadMiB = treeRssMiB(pid);
     const anonAfterLoadMiB = rssAnonMiB(pid);
     await sleep(o.idleSeconds * 1000);
     const rssIdleMiB = treeRssMiB(pid);
     const memory = cgroup.memory();
     await stop(child);
-    const logLines = server.key === "greeter" ? await counter.count() : undefined;
+    const logLines = isGreeter ? await counter.count() : undefined;
     return {
       ...load,
       cpuUsPerRequest,
@@ -164,6 +178,7 @@ async function measure(
       limitHits: memory.limitHits,
       oomKills: memory.oomKills,
       logLines,
+      fullGcs,
       load: os.loadavg()[0] ?? 0,
     };
   } finally {
@@ -192,7 +207,7 @@ export async function runPodPhase(o: PodPhaseOptions): Promise<string> {
       for (const server of o.servers) {
         const r = await measure(server, allowance, round, o);
         results.get(server.key)?.push(r);
-        const line = `${allowance.key} round ${round}/${o.rounds} ${server.key.padEnd(8)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50Ms)} ms  p99 ${fmt(r.p99Ms)} ms  CPU ${fmt(r.cpuUsPerRequest, 1)} µs/req  RSS ${fmt(r.rssAfterLoadMiB, 1)} MiB after load (anon ${fmt(r.anonAfterLoadMiB, 1)}), ${fmt(r.rssIdleMiB, 1)} MiB after ${o.idleSeconds} s idle  peak ${fmt(r.peakMiB, 1)}/${fmt(limitMiB, 0)} MiB  limit hits ${r.limitHits}  OOM ${r.oomKills}${r.logLines !== undefined ? `  log lines ${r.logLines}` : ""}${r.errors ? `  ERRORS ${r.errors}` : ""}  (load ${fmt(r.load, 1)})`;
+        const line = `${allowance.key} round ${round}/${o.rounds} ${server.key.padEnd(8)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50Ms)} ms  p99 ${fmt(r.p99Ms)} ms  CPU ${fmt(r.cpuUsPerRequest, 1)} µs/req  RSS ${fmt(r.rssAfterLoadMiB, 1)} MiB after load (anon ${fmt(r.anonAfterLoadMiB, 1)}), ${fmt(r.rssIdleMiB, 1)} MiB after ${o.idleSeconds} s idle  peak ${fmt(r.peakMiB, 1)}/${fmt(limitMiB, 0)} MiB  limit hits ${r.limitHits}  OOM ${r.oomKills}${r.logLines !== undefined ? `  log lines ${r.logLines}` : ""}${r.fullGcs !== undefined ? `  full GCs ${r.fullGcs}` : ""}${r.errors ? `  ERRORS ${r.errors}` : ""}  (load ${fmt(r.load, 1)})`;
         lines.push(line);
         console.log(line);
       }
@@ -229,6 +244,8 @@ export async function runPodPhase(o: PodPhaseOptions): Promise<string> {
         `- greeter / plain Express req/s, per round (same round, same machine load): ${ratios.map((r) => fmt(r)).join(", ")}; median **${fmt(ratio)}** (target ≥ ${POD_TARGETS.throughputVsExpress}) — ${check(ratio >= POD_TARGETS.throughputVsExpress)}`,
         `- greeter / plain Express by CPU cost per request, per round: ${cpuRatios.map((r) => fmt(r)).join(", ")}; median ${fmt(median(cpuRatios))}`,
         `- greeter p99 at ${o.connections} connections: median **${fmt(p99)} ms** (target < ${POD_TARGETS.p99Ms} ms) — ${check(p99 < POD_TARGETS.p99Ms)}`,
+        `- greeter p99 / plain Express p99, per round: ${greeter.map((g, i) => fmt(g.p99Ms / (express[i]?.p99Ms ?? Number.NaN))).join(", ")}`,
+        `- greeter full collections (mark-compact) in the measured ${o.seconds} s, per round: ${greeter.map((g) => g.fullGcs).join(", ")}`,
         `- greeter RSS after load: at most **${fmt(rssMax, 1)} MiB** (target < ${POD_TARGETS.rssMiB} MiB) — ${check(rssMax < POD_TARGETS.rssMiB)}`,
         `- greeter access-log lines written in the last round: ${greeter.at(-1)?.logLines ?? 0} (logging was on)`,
         "",

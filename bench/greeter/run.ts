@@ -34,6 +34,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   freePort,
+  fullCollections,
   hasCommand,
   LOAD_CPU,
   requireCommand,
@@ -69,7 +70,14 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const PHASES = (process.env.BENCH_PHASES ?? "baseline,pod").split(",");
 const POD_CPU = (process.env.BENCH_POD_CPU ?? "no-limit,request").split(",") as PodPhaseOptions["cpu"];
 
-type Server = { key: string; label: string; command: string[]; env?: Record<string, string> };
+type Server = {
+  key: string;
+  label: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** A greeter build: its metrics port is read for the count of full collections. */
+  greeter?: boolean;
+};
 type Result = {
   cpuUsPerRequest: number;
   rps: number;
@@ -78,6 +86,8 @@ type Result = {
   rssMiB: number;
   errors: number;
   logLines?: number;
+  /** Full collections during the measured load (greeter builds only). */
+  fullGcs?: number;
 };
 
 /** Makes the Flask venv once; returns its bin dir, or a reason it is unavailable. */
@@ -103,13 +113,14 @@ function flaskVenv(): { bin: string } | { skip: string } {
 
 async function measure(server: Server, logDir: string, round: number): Promise<Result> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const logFile = join(logDir, `${server.key}-${round}.log`);
   const fd = openSync(logFile, "w");
   const [cmd, ...args] = server.command.map((part) => part.replaceAll("{port}", String(port)));
   const [first = "taskset", ...rest] = [...PRIORITY, "taskset"];
   const child = spawn(first, [...rest, "-c", SERVER_CPU, cmd as string, ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), ...server.env },
+    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), ...server.env },
     stdio: ["ignore", fd, fd],
   });
   closeSync(fd);
@@ -117,11 +128,13 @@ async function measure(server: Server, logDir: string, round: number): Promise<R
   try {
     await waitUntilGreets(url, child);
     wrk(url, WARMUP_SECONDS, CONNECTIONS);
+    const gcsBefore = server.greeter ? await fullCollections(metricsPort) : 0;
     const cpuBefore = treeCpuSeconds(child.pid as number);
     const { requests, ...load } = wrk(url, SECONDS, CONNECTIONS);
     const cpuUsPerRequest = ((treeCpuSeconds(child.pid as number) - cpuBefore) * 1e6) / requests;
     const rssMiB = treeRssMiB(child.pid as number);
     const result: Result = { ...load, rssMiB, cpuUsPerRequest };
+    if (server.greeter) result.fullGcs = (await fullCollections(metricsPort)) - gcsBefore;
     if (server.key === "greeter") {
       await new Promise((r) => setTimeout(r, 200)); // let the asynchronous log destination drain
       result.logLines = readFileSync(logFile, "utf8")
@@ -236,6 +249,7 @@ async function baselinePhase(node: string) {
           label: `greeter at ${REF}, same config`,
           command: [node, buildRef(REF)],
           env: GREETER_ENV,
+          greeter: true,
         },
       ]
     : [];
@@ -256,6 +270,7 @@ async function baselinePhase(node: string) {
       label: "greeter (production config, LOG_LEVEL=info)",
       command: [node, join(DIST, "greeter/main.js")],
       env: GREETER_ENV,
+      greeter: true,
     },
   ];
   const venv = flaskVenv();
@@ -286,7 +301,7 @@ async function baselinePhase(node: string) {
     for (const server of servers) {
       const result = await measure(server, logDir, round);
       rounds.get(server.key)?.push(result);
-      const line = `round ${round}/${ROUNDS} ${server.key.padEnd(8)} ${fmt(result.rps, 0).padStart(7)} req/s  p50 ${fmt(result.p50Ms)} ms  p99 ${fmt(result.p99Ms)} ms  RSS ${fmt(result.rssMiB, 1)} MiB  CPU ${fmt(result.cpuUsPerRequest, 1)} µs/req  (load ${os.loadavg()[0]?.toFixed(1)})${result.errors ? `  ERRORS ${result.errors}` : ""}`;
+      const line = `round ${round}/${ROUNDS} ${server.key.padEnd(8)} ${fmt(result.rps, 0).padStart(7)} req/s  p50 ${fmt(result.p50Ms)} ms  p99 ${fmt(result.p99Ms)} ms  RSS ${fmt(result.rssMiB, 1)} MiB  CPU ${fmt(result.cpuUsPerRequest, 1)} µs/req  ${result.fullGcs !== undefined ? `  full GCs ${result.fullGcs}` : ""}  (load ${os.loadavg()[0]?.toFixed(1)})${result.errors ? `  ERRORS ${result.errors}` : ""}`;
       roundLines.push(line);
       console.log(line);
     }
@@ -324,6 +339,12 @@ async function baselinePhase(node: string) {
           `- before/after: greeter at ${REF} ${fmt(ref.rps, 0)} req/s, ${fmt(ref.cpuUsPerRequest, 1)} µs CPU/req, p99 ${fmt(ref.p99Ms)} ms, RSS ${fmt(ref.rssMiB, 1)} MiB → now ${fmt(greeter.rps, 0)} req/s, ${fmt(greeter.cpuUsPerRequest, 1)} µs CPU/req, p99 ${fmt(greeter.p99Ms)} ms, RSS ${fmt(greeter.rssMiB, 1)} MiB`,
         ]
       : []),
+    ...servers
+      .filter((s) => s.greeter)
+      .map(
+        (s) =>
+          `- ${s.label}: full collections (mark-compact) in the measured ${SECONDS} s, per round: ${(rounds.get(s.key) ?? []).map((r) => r.fullGcs).join(", ")}`,
+      ),
     `- greeter NODE_OPTIONS (from Dockerfile.greeter): \`${GREETER_ENV.NODE_OPTIONS || "none"}\`; the baselines run with Node's defaults`,
     `- greeter access-log lines written during the measured round: ${greeter.logLines ?? 0} (logging was on)`,
   ];
