@@ -69,8 +69,10 @@ export function trackKeptAliveConnections(server: Server): KeptAliveConnections 
     res.on("close", () => {
       const { inFlight, socket } = connection;
       const i = inFlight.indexOf(res);
-      if (i === inFlight.length - 1) inFlight.pop();
-      else if (i !== -1) inFlight.splice(i, 1);
+      if (i !== -1) {
+        if (i === inFlight.length - 1) inFlight.pop();
+        else inFlight.splice(i, 1);
+      }
       // Pipelined requests can overlap on one connection: it is idle only when none is left.
       if (inFlight.length > 0 || socket.destroyed) return;
       // An answer sent while closing carried `Connection: close`, so Node ends its connection itself; this only
