@@ -4,7 +4,8 @@
  * default CPU request (what a pod is guaranteed on a busy node) and without a quota (the default sets no CPU
  * limit, so on a node with a free core the pod may use all of it). Both servers run in every round, one after
  * the other, so each round gives a greeter/Express ratio measured under the same machine load; the load
- * average is recorded with every round. Per round: req/s, p50 and p99, CPU per request, RSS after the load and
+ * average is recorded with every round. With a reference build ("ref", BENCH_GREETER_REF) it runs in every
+ * round too, for a before/after under the same limits. Per round: req/s, p50 and p99, CPU per request, RSS after the load and
  * after an idle wait, and the cgroup's memory peak, limit hits and OOM kills.
  *
  * The greeter's stdout goes through a pipe to a line counter outside the cgroup, as a container runtime reads a
@@ -31,7 +32,8 @@ import {
 import { podCgroup } from "./pod-cgroup.ts";
 
 export type PodServer = {
-  key: "greeter" | "express";
+  /** "ref": the greeter built at BENCH_GREETER_REF, for a before/after under the same limits in the same rounds. */
+  key: "greeter" | "express" | "ref";
   label: string;
   command: string[];
   env?: Record<string, string>;
@@ -135,7 +137,7 @@ async function measure(
   if ("unavailable" in cgroup) throw new Error(`bench: ${cgroup.unavailable}`);
   const port = await freePort();
   const metricsPort = await freePort();
-  const isGreeter = server.key === "greeter";
+  const isGreeter = server.key !== "express";
   const counter = lineCounter(o.logDir, name);
   const stderr = openSync(join(o.logDir, `${name}.stderr`), "w");
   const [first = "taskset", ...rest] = [
@@ -214,6 +216,7 @@ export async function runPodPhase(o: PodPhaseOptions): Promise<string> {
     }
     const greeter = results.get("greeter") ?? [];
     const express = results.get("express") ?? [];
+    const ref = results.get("ref") ?? [];
     const ratios = greeter.map((g, i) => g.rps / (express[i]?.rps ?? Number.NaN));
     const cpuRatios = greeter.map((g, i) => (express[i]?.cpuUsPerRequest ?? Number.NaN) / g.cpuUsPerRequest);
     const worst = (rs: PodResult[], f: (r: PodResult) => number) => Math.max(...rs.map(f));
@@ -240,6 +243,7 @@ export async function runPodPhase(o: PodPhaseOptions): Promise<string> {
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         row(labelOf("greeter"), greeter),
         row(labelOf("express"), express),
+        ...(ref.length ? [row(labelOf("ref"), ref)] : []),
         "",
         `- greeter / plain Express req/s, per round (same round, same machine load): ${ratios.map((r) => fmt(r)).join(", ")}; median **${fmt(ratio)}** (target ≥ ${POD_TARGETS.throughputVsExpress}) — ${check(ratio >= POD_TARGETS.throughputVsExpress)}`,
         `- greeter / plain Express by CPU cost per request, per round: ${cpuRatios.map((r) => fmt(r)).join(", ")}; median ${fmt(median(cpuRatios))}`,
@@ -247,6 +251,14 @@ export async function runPodPhase(o: PodPhaseOptions): Promise<string> {
         `- greeter p99 / plain Express p99, per round: ${greeter.map((g, i) => fmt(g.p99Ms / (express[i]?.p99Ms ?? Number.NaN))).join(", ")}`,
         `- greeter full collections (mark-compact) in the measured ${o.seconds} s, per round: ${greeter.map((g) => g.fullGcs).join(", ")}`,
         `- greeter RSS after load: at most **${fmt(rssMax, 1)} MiB** (target < ${POD_TARGETS.rssMiB} MiB) — ${check(rssMax < POD_TARGETS.rssMiB)}`,
+        ...(ref.length
+          ? [
+              `- before/after, ${labelOf("ref")} → greeter, per round: req/s ${ref.map((r, i) => fmt((greeter[i]?.rps ?? Number.NaN) / r.rps)).join(", ")}× (median ${fmt(median(ref.map((r, i) => (greeter[i]?.rps ?? Number.NaN) / r.rps)))}); p99 ${ref.map((r, i) => `${fmt(r.p99Ms, 1)} → ${fmt(greeter[i]?.p99Ms ?? Number.NaN, 1)}`).join(", ")} ms; full collections ${ref.map((r, i) => `${r.fullGcs} → ${greeter[i]?.fullGcs}`).join(", ")}; RSS after load at most ${fmt(
+                worst(ref, (r) => r.rssAfterLoadMiB),
+                1,
+              )} → ${fmt(rssMax, 1)} MiB`,
+            ]
+          : []),
         `- greeter access-log lines written in the last round: ${greeter.at(-1)?.logLines ?? 0} (logging was on)`,
         "",
         "All rounds (load = 1-minute load average when the round ended):",

@@ -11,7 +11,7 @@
  * The Node servers run as JavaScript compiled by tsc (bench/greeter/tsconfig.json → .tmp/bench-dist), as in
  * the container image: running .ts directly costs ~17 MiB of RSS for Node's type stripper. As root, the
  * servers and wrk run at nice -20 so other work on the machine disturbs the numbers less.
- * BENCH_GREETER_REF=<git ref> adds a row for the greeter as it was at that commit (before/after).
+ * BENCH_GREETER_REF=<git ref> adds a row for the greeter as it was at that commit (before/after), in both phases.
  * Each round starts every server fresh, warms it up, measures, reads its RSS (process tree) after the
  * load and the CPU time it spent per request, and stops it. The reported row is each server's best round
  * (highest req/s): other work on a shared machine only ever slows a round down, so the best round is the
@@ -165,7 +165,13 @@ const GREETER_ENV = {
 };
 
 /** Compiles greeter/ as it was at a git ref into .tmp/bench-ref/<ref>; returns its main.js. */
+let builtRef: string | undefined;
 function buildRef(ref: string): string {
+  builtRef ??= compileRef(ref);
+  return builtRef;
+}
+
+function compileRef(ref: string): string {
   const src = join(ROOT, ".tmp", "bench-ref", ref.replaceAll("/", "_"));
   mkdirSync(src, { recursive: true });
   console.log(`bench: compiling greeter/ at ${ref}`);
@@ -201,7 +207,18 @@ async function main() {
 }
 
 async function podPhase(node: string) {
+  const reference: PodServer[] = REF
+    ? [
+        {
+          key: "ref",
+          label: `greeter at ${REF}, same config`,
+          command: [node, buildRef(REF)],
+          env: GREETER_ENV,
+        },
+      ]
+    : [];
   const servers: PodServer[] = [
+    ...reference,
     {
       key: "greeter",
       label: "greeter (production config, LOG_LEVEL=info)",
