@@ -3,10 +3,29 @@
  * files, served from this process (page-assets.ts); any other request fails the render, as does an error
  * thrown in the page.
  */
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { DEFAULT_CHROMIUM, launchChromium } from "./chromium.ts";
 import type { DashboardModel, PageReport } from "./model.ts";
 import { ORIGIN, pageHtml, staticAsset } from "./page-assets.ts";
+
+/** Playwright's own default for a wait. */
+const DRAW_TIMEOUT_MS = 30_000;
+
+/**
+ * Waits for the page's report or error by polling from here. page.waitForFunction re-evaluates its predicate
+ * inside the page, and once a first check has failed (a page slower to draw, on a busy machine) the page's
+ * Content-Security-Policy, which has no 'unsafe-eval', refuses that evaluation (microsoft/playwright#36986). A
+ * single synchronous page.evaluate is not affected.
+ */
+async function waitUntilDrawn(page: Page): Promise<void> {
+  const deadline = Date.now() + DRAW_TIMEOUT_MS;
+  const drawn = "window.__previewReport !== undefined || window.__previewError !== undefined";
+  while (!(await page.evaluate(drawn))) {
+    if (Date.now() > deadline)
+      throw new Error(`the preview page drew nothing within ${DRAW_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** Draws `model` in a new page of `context` and writes the whole page to `png`. */
 export async function renderPage(
@@ -35,7 +54,7 @@ export async function renderPage(
   try {
     await page.setViewportSize({ width, height: 900 });
     await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction("window.__previewReport !== undefined || window.__previewError !== undefined");
+    await waitUntilDrawn(page);
     const error = (await page.evaluate("window.__previewError")) as string | undefined;
     if (error) throw new Error(`the preview page failed: ${error}`);
     if (pageErrors.length > 0) throw new Error(`the preview page threw: ${pageErrors.join("; ")}`);
