@@ -5,8 +5,9 @@
  * limit, so on a node with a free core the pod may use all of it). Both servers run in every round, one after
  * the other, so each round gives a greeter/Express ratio measured under the same machine load; the load
  * average is recorded with every round. With a reference build ("ref", BENCH_GREETER_REF) it runs in every
- * round too, for a before/after under the same limits. Per round: req/s, p50 and p99, CPU per request, RSS after the load and
- * after an idle wait, and the cgroup's memory peak, limit hits and OOM kills.
+ * round too, for a before/after under the same limits. Per round: req/s, p50 and p99, CPU per request, RSS
+ * after the load and after an idle wait, the cgroup's memory peak, limit hits and OOM kills, and for greeter
+ * builds their full collections.
  *
  * The greeter's stdout goes through a pipe to a line counter outside the cgroup, as a container runtime reads a
  * container's stdout from outside the pod: a log file written from inside would charge its page cache to the

@@ -164,13 +164,14 @@ const GREETER_ENV = {
   NODE_OPTIONS: imageNodeOptions(),
 };
 
-/** Compiles greeter/ as it was at a git ref into .tmp/bench-ref/<ref>; returns its main.js. */
 let builtRef: string | undefined;
+/** The reference build's main.js, compiled once for both phases. */
 function buildRef(ref: string): string {
   builtRef ??= compileRef(ref);
   return builtRef;
 }
 
+/** Compiles greeter/ as it was at a git ref into .tmp/bench-ref/<ref>; returns its main.js. */
 function compileRef(ref: string): string {
   const src = join(ROOT, ".tmp", "bench-ref", ref.replaceAll("/", "_"));
   mkdirSync(src, { recursive: true });
@@ -318,7 +319,7 @@ async function baselinePhase(node: string) {
     for (const server of servers) {
       const result = await measure(server, logDir, round);
       rounds.get(server.key)?.push(result);
-      const line = `round ${round}/${ROUNDS} ${server.key.padEnd(8)} ${fmt(result.rps, 0).padStart(7)} req/s  p50 ${fmt(result.p50Ms)} ms  p99 ${fmt(result.p99Ms)} ms  RSS ${fmt(result.rssMiB, 1)} MiB  CPU ${fmt(result.cpuUsPerRequest, 1)} µs/req  ${result.fullGcs !== undefined ? `  full GCs ${result.fullGcs}` : ""}  (load ${os.loadavg()[0]?.toFixed(1)})${result.errors ? `  ERRORS ${result.errors}` : ""}`;
+      const line = `round ${round}/${ROUNDS} ${server.key.padEnd(8)} ${fmt(result.rps, 0).padStart(7)} req/s  p50 ${fmt(result.p50Ms)} ms  p99 ${fmt(result.p99Ms)} ms  RSS ${fmt(result.rssMiB, 1)} MiB  CPU ${fmt(result.cpuUsPerRequest, 1)} µs/req${result.fullGcs !== undefined ? `  full GCs ${result.fullGcs}` : ""}  (load ${os.loadavg()[0]?.toFixed(1)})${result.errors ? `  ERRORS ${result.errors}` : ""}`;
       roundLines.push(line);
       console.log(line);
     }
