@@ -163,9 +163,10 @@ async function measure(
     const cpuBefore = treeCpuSeconds(pid);
     const { requests, ...load } = wrk(url, o.seconds, o.connections);
     const cpuUsPerRequest = ((treeCpuSeconds(pid) - cpuBefore) * 1e6) / requests;
-    const fullGcs = isGreeter ? (await fullCollections(metricsPort)) - gcsBefore : undefined;
     const rssAfterLoadMiB = treeRssMiB(pid);
     const anonAfterLoadMiB = rssAnonMiB(pid);
+    // After the RSS readings: a scrape renders the registry, which the greeter's RSS must not include.
+    const fullGcs = isGreeter ? (await fullCollections(metricsPort)) - gcsBefore : undefined;
     await sleep(o.idleSeconds * 1000);
     const rssIdleMiB = treeRssMiB(pid);
     const memory = cgroup.memory();
