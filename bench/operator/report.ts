@@ -12,6 +12,8 @@ export interface Result {
   convergenceS: number;
   createdS: number;
   podsReadyS: number;
+  /** Seconds from a Greeter's pod first Ready to the Greeter first Ready, over the converging Greeters. */
+  readyAfterPodS?: { p50: number; p90: number; max: number };
   /** Absent, as ratio, when the run failed before the floor (`failed`). */
   floorS?: number;
   /** Undefined when the floor's pods were not all Ready in time (the floor's own time still counts). */
@@ -87,11 +89,11 @@ export function markdown(
     "",
     `RSS slope: ${slope(results, (r) => r.rssMiB)} MiB per 1,000 Greeters; heap slope ${slope(results, (r) => r.heapMiB)} MiB per 1,000.`,
     "",
-    "| N | Greeters created | their pods Ready | floor pods Ready | idle writes | idle CPU | idle reconciles | storm | storm writes/Greeter | storm CPU | restart: Ready | restart: all confirmed | restart writes |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| N | Greeters created | their pods Ready | Greeter Ready after its pod (p50 / p90 / max) | floor pods Ready | idle writes | idle CPU | idle reconciles | storm | storm writes/Greeter | storm CPU | restart: Ready | restart: all confirmed | restart writes |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.floorPodsReadyS !== undefined ? `${r.floorPodsReadyS} s` : r.floorS !== undefined ? "not all Ready" : "—"} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${or(r.recovery?.ready)} | ${or(r.recovery?.confirmed)} | ${r.recovery ? total(r.recovery.writes) : "—"} |`,
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.readyAfterPodS ? `${r.readyAfterPodS.p50} / ${r.readyAfterPodS.p90} / ${r.readyAfterPodS.max} s` : "—"} | ${r.floorPodsReadyS !== undefined ? `${r.floorPodsReadyS} s` : r.floorS !== undefined ? "not all Ready" : "—"} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${or(r.recovery?.ready)} | ${or(r.recovery?.confirmed)} | ${r.recovery ? total(r.recovery.writes) : "—"} |`,
     ),
     "",
     ...results.flatMap((r) =>

@@ -251,8 +251,13 @@ async function runOne(n: number, stamp: string): Promise<Result> {
     if (!podsReadyAt) podsReadyAt = convergedAt;
     const convergeCpu = operator.cpuSeconds() - cpu0;
     const convergence = convergedAt - t0;
+    const lag = tracker.readyAfterPod(keys);
+    const readyAfterPodS = lag && { p50: secs(lag.p50), p90: secs(lag.p90), max: secs(lag.max) };
     log(
-      `N=${n}: converged in ${secs(convergence)}s (created in ${secs(createdAt - t0)}s, pods ready at ${secs(podsReadyAt - t0)}s), CPU ${convergeCpu.toFixed(1)}s`,
+      `N=${n}: converged in ${secs(convergence)}s (created in ${secs(createdAt - t0)}s, pods ready at ${secs(podsReadyAt - t0)}s), CPU ${convergeCpu.toFixed(1)}s` +
+        (readyAfterPodS
+          ? `; a Greeter Ready ${readyAfterPodS.p50}/${readyAfterPodS.p90}/${readyAfterPodS.max}s (p50/p90/max) after its pod`
+          : ""),
     );
     await sleep(3000); // let trailing events land before counting
     const m1 = await operator.metrics();
@@ -401,6 +406,7 @@ async function runOne(n: number, stamp: string): Promise<Result> {
       convergenceS: secs(convergence),
       createdS: secs(createdAt - t0),
       podsReadyS: secs(podsReadyAt - t0),
+      ...(readyAfterPodS ? { readyAfterPodS } : {}),
       ...(floorTime === undefined
         ? {}
         : { floorS: secs(floorTime), ratio: Math.round((convergence / floorTime) * 100) / 100 }),

@@ -106,7 +106,33 @@ class Watch<V> {
 
 const key = (o: RawObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 
+function firstSeen(seen: Map<string, number>, o: RawObject): void {
+  const k = key(o);
+  if (!seen.has(k)) seen.set(k, performance.now());
+}
+
+/** p50, p90 and max of `values` (ms), or undefined when there are none. */
+export interface Spread {
+  count: number;
+  p50: number;
+  p90: number;
+  max: number;
+}
+
+function spread(values: number[]): Spread | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = values.sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), max: sorted[sorted.length - 1] as number };
+}
+
 export class Tracker {
+  /**
+   * When (performance.now) the bench first saw a Deployment with a ready replica, and its Greeter Ready at its
+   * current generation: the gap is how long a user waits for `kubectl wait` after the pod already serves.
+   */
+  readonly #podReadySeen = new Map<string, number>();
+  readonly #greeterReadySeen = new Map<string, number>();
   readonly greeters: Watch<GreeterView>;
   readonly deployments: Watch<DeploymentView>;
   readonly services: Watch<true>;
@@ -118,20 +144,24 @@ export class Tracker {
         observedGeneration?: number;
         conditions?: { type: string; status: string }[];
       };
-      return {
+      const view = {
         generation: o.metadata.generation ?? 0,
         observedGeneration: status.observedGeneration ?? -1,
         ready: status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
       };
+      if (view.ready && view.observedGeneration === view.generation) firstSeen(this.#greeterReadySeen, o);
+      return view;
     });
     this.deployments = new Watch(api, "/apis/apps/v1/deployments", childLabel, (o) => {
       const spec = o.spec as {
         template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } };
       };
-      return {
+      const view = {
         greeting: spec.template?.spec?.containers?.[0]?.env?.find((e) => e.name === "GREETING")?.value,
         readyReplicas: ((o.status ?? {}) as { readyReplicas?: number }).readyReplicas ?? 0,
       };
+      if (view.readyReplicas >= 1) firstSeen(this.#podReadySeen, o);
+      return view;
     });
     this.services = new Watch(api, "/api/v1/services", childLabel, () => true as const);
     this.serviceMonitors = new Watch(
@@ -177,6 +207,20 @@ export class Tracker {
     let n = 0;
     for (const k of expected) if ((this.deployments.items.get(k)?.readyReplicas ?? 0) >= 1) n++;
     return n;
+  }
+
+  /**
+   * For the Greeters of `expected` that became Ready: how long after their pod (ms). Only the first time
+   * each was seen counts, so call it after the first convergence.
+   */
+  readyAfterPod(expected: readonly string[]): Spread | undefined {
+    const lags: number[] = [];
+    for (const k of expected) {
+      const pod = this.#podReadySeen.get(k);
+      const greeter = this.#greeterReadySeen.get(k);
+      if (pod !== undefined && greeter !== undefined) lags.push(Math.max(0, greeter - pod));
+    }
+    return spread(lags);
   }
 
   /**

@@ -35,6 +35,7 @@ import { type ObjectKey, objectKey, splitKey } from "../runtime/resource.ts";
 import type { ResourceClient } from "../runtime/resource-client.ts";
 import { stripForCache } from "../runtime/store.ts";
 import type { WatchMetrics } from "../runtime/watch-metrics.ts";
+import { Priority } from "../runtime/work-queue.ts";
 import type { WorkQueueMetrics } from "../runtime/workqueue-metrics.ts";
 import { classifyApplyFailure, TransientFailures } from "./apply-failures.ts";
 import { forChildCache } from "./cache-transforms.ts";
@@ -131,6 +132,10 @@ export class GreeterController {
     this.#clients = clients.children;
 
     const owner = { group: GROUP, kind: KIND };
+    // A child's or a pod's event mostly finishes work begun (a Greeter whose pod became Ready waits for its
+    // status), where a Greeter's own event mostly begins work: finishing first makes each Greeter Ready as
+    // soon as its pod is, instead of after every Greeter queued before it. The total work is the same.
+    const followUp = { priority: Priority.high };
     this.controller = new Controller({
       name: CONTROLLER_NAME,
       log: log.child({ controller: CONTROLLER_NAME }),
@@ -141,15 +146,19 @@ export class GreeterController {
       queueMetrics: options.metrics.workQueue,
     })
       .for(this.greeters)
-      .owns(this.deployments, owner)
-      .owns(this.services, owner)
-      .owns(this.serviceMonitors, owner)
-      .owns(this.networkPolicies, owner)
+      .owns(this.deployments, owner, followUp)
+      .owns(this.services, owner, followUp)
+      .owns(this.serviceMonitors, owner, followUp)
+      .owns(this.networkPolicies, owner, followUp)
       // Pods belong to ReplicaSets; the label carries their Greeter.
-      .watches(this.pods, (pod) => {
-        const name = pod.metadata?.labels?.[LABEL_GREETER];
-        return name ? [objectKey(pod.metadata?.namespace, name)] : [];
-      })
+      .watches(
+        this.pods,
+        (pod) => {
+          const name = pod.metadata?.labels?.[LABEL_GREETER];
+          return name ? [objectKey(pod.metadata?.namespace, name)] : [];
+        },
+        followUp,
+      )
       .resyncOnRelist(this.serviceMonitors);
     // A foreign object that takes (or frees) a child's name concerns the Greeter of that name, if there is one.
     const greeterNamed = (obj: KubernetesObject) => {
@@ -158,7 +167,8 @@ export class GreeterController {
         .map((n) => objectKey(obj.metadata?.namespace, n))
         .filter((key) => this.greeters.store.get(key) !== undefined);
     };
-    for (const informer of Object.values(this.foreign)) this.controller.watches(informer, greeterNamed);
+    for (const informer of Object.values(this.foreign))
+      this.controller.watches(informer, greeterNamed, followUp);
   }
 
   get informers(): Informer<KubernetesObject>[] {

@@ -10,6 +10,7 @@ import { LeadershipLost } from "./leader-election.ts";
 import { DefaultRateLimiter } from "./rate-limiter.ts";
 import { Store } from "./store.ts";
 import { eventually } from "./testing/fake-api-server.ts";
+import { Priority } from "./work-queue.ts";
 
 /** An informer stand-in fed by the test. */
 class MemorySource implements EventSource {
@@ -140,6 +141,63 @@ describe("Controller", () => {
     stop.abort();
     await running;
     expect(seen.slice(2).sort()).toEqual(["ns/a", "ns/b"]);
+  });
+
+  it("reconciles an object that changed during the start-up pass before the rest of that pass", async () => {
+    const seen: string[] = [];
+    const primary = new MemorySource();
+    for (const name of ["a", "b", "c", "d"]) primary.put(widget(name));
+    const children = new MemorySource();
+    const stop = new AbortController();
+    let release = () => {};
+    const first = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const running = new Controller({ name: "w", log: silent })
+      .for(primary)
+      .owns(children, { group: "example.dev", kind: "Widget" })
+      .run(async ({ key }) => {
+        seen.push(key);
+        if (seen.length === 1) await first;
+        return Action.awaitChange();
+      }, stop.signal);
+    await eventually(() => seen.length === 1, "the first reconcile of the start-up pass");
+    primary.put({ ...widget("d"), spec: { changed: true } } as KubernetesObject);
+    children.put(child("c-deploy", "c"));
+    release();
+    await eventually(() => seen.length === 4, "the rest");
+    stop.abort();
+    await running;
+    expect(seen).toEqual(["ns/a", "ns/d", "ns/c", "ns/b"]);
+  });
+
+  it("reconciles keys of a source given a higher priority before the primary's own events", async () => {
+    const seen: string[] = [];
+    const primary = new MemorySource();
+    const children = new MemorySource();
+    const stop = new AbortController();
+    let release = () => {};
+    const first = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const running = new Controller({ name: "w", log: silent })
+      .for(primary)
+      .owns(children, { group: "example.dev", kind: "Widget" }, { priority: Priority.high })
+      .run(async ({ key }) => {
+        seen.push(key);
+        if (seen.length === 1) await first;
+        return Action.awaitChange();
+      }, stop.signal);
+    primary.put(widget("a"));
+    await eventually(() => seen.length === 1, "the reconcile of a");
+    primary.put(widget("b"));
+    primary.put(widget("c"));
+    children.put(child("z-deploy", "z"));
+    release();
+    await eventually(() => seen.length === 4, "the rest");
+    stop.abort();
+    await running;
+    expect(seen).toEqual(["ns/a", "ns/z", "ns/b", "ns/c"]);
   });
 
   it("never reconciles one key concurrently, even with many workers and many events", async () => {

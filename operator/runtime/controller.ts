@@ -3,8 +3,10 @@
  * N workers: `new Controller({name}).for(primary).owns(children, owner).watches(other, mapFn)`, then
  * `run(reconcile, signal)`. `for` is the equivalent of enqueueing every primary object's own key; `owns`
  * enqueues the controller owner of a child (via its controller ownerReference); `watches` maps any object
- * to keys. Every primary key is also enqueued on start and each resync period. Reconciliation is
- * level-based: a reconcile gets only a key and reads the caches.
+ * to keys. Every primary key is also enqueued on start and each resync period, at `Priority.low` so that
+ * those passes do not delay a change that arrives during them; events are queued at `Priority.normal`, or
+ * at the priority `owns` or `watches` was given. Reconciliation is level-based: a reconcile gets only a key
+ * and reads the caches.
  *
  * Run it only while leading; informers can run on every replica so a new leader starts with warm caches.
  * Stopping (aborting the signal) stops handing out keys and waits up to `shutdownTimeoutMs` for in-flight
@@ -22,7 +24,7 @@ import { LeadershipLost } from "./leader-election.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { type ObjectKey, objectKey } from "./resource.ts";
 import { keyOf } from "./store.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { Priority, WorkQueue } from "./work-queue.ts";
 import type { WorkQueueMetrics } from "./workqueue-metrics.ts";
 
 export interface ReconcileRequest {
@@ -59,6 +61,11 @@ export interface OwnerKind {
 
 type Mapper = (obj: KubernetesObject) => ObjectKey[];
 
+export interface SourceOptions {
+  /** The work queue's priority for keys this source's events enqueue. Default `Priority.normal`. */
+  priority?: number;
+}
+
 /** What a controller needs from an informer (tests can supply a plain one). */
 export type EventSource<T extends KubernetesObject = KubernetesObject> = Pick<
   Informer<T>,
@@ -68,7 +75,12 @@ export type EventSource<T extends KubernetesObject = KubernetesObject> = Pick<
 export class Controller {
   readonly name: string;
   readonly #opts: ControllerOptions;
-  readonly #sources: Array<{ informer: EventSource; map: Mapper; resyncOnRelist?: boolean }> = [];
+  readonly #sources: Array<{
+    informer: EventSource;
+    map: Mapper;
+    priority: number;
+    resyncOnRelist?: boolean;
+  }> = [];
   #primary: EventSource | undefined;
 
   constructor(options: ControllerOptions) {
@@ -81,16 +93,32 @@ export class Controller {
     return this.watches(informer, (obj) => [keyOf(obj)]);
   }
 
-  owns<T extends KubernetesObject>(informer: EventSource<T>, owner: OwnerKind): this {
-    return this.watches(informer, (obj) => {
-      const ref = obj.metadata?.ownerReferences?.find((r) => r.controller);
-      if (!ref || ref.kind !== owner.kind || groupOf(ref.apiVersion) !== owner.group) return [];
-      return [objectKey(obj.metadata?.namespace, ref.name)];
-    });
+  owns<T extends KubernetesObject>(
+    informer: EventSource<T>,
+    owner: OwnerKind,
+    options?: SourceOptions,
+  ): this {
+    return this.watches(
+      informer,
+      (obj) => {
+        const ref = obj.metadata?.ownerReferences?.find((r) => r.controller);
+        if (!ref || ref.kind !== owner.kind || groupOf(ref.apiVersion) !== owner.group) return [];
+        return [objectKey(obj.metadata?.namespace, ref.name)];
+      },
+      options,
+    );
   }
 
-  watches<T extends KubernetesObject>(informer: EventSource<T>, map: (obj: T) => ObjectKey[]): this {
-    this.#sources.push({ informer: informer as unknown as EventSource, map: map as Mapper });
+  watches<T extends KubernetesObject>(
+    informer: EventSource<T>,
+    map: (obj: T) => ObjectKey[],
+    options?: SourceOptions,
+  ): this {
+    this.#sources.push({
+      informer: informer as unknown as EventSource,
+      map: map as Mapper,
+      priority: options?.priority ?? Priority.normal,
+    });
     return this;
   }
 
@@ -99,7 +127,12 @@ export class Controller {
    * CRD) appears or vanishes: a change no single object event announces.
    */
   resyncOnRelist<T extends KubernetesObject>(informer: EventSource<T>): this {
-    this.#sources.push({ informer: informer as unknown as EventSource, map: () => [], resyncOnRelist: true });
+    this.#sources.push({
+      informer: informer as unknown as EventSource,
+      map: () => [],
+      priority: Priority.low,
+      resyncOnRelist: true,
+    });
     return this;
   }
 
@@ -123,11 +156,11 @@ export class Controller {
     metrics.started(name, workers);
 
     const enqueueAll = () => {
-      for (const key of primary.store.keys()) queue.add(key);
+      for (const key of primary.store.keys()) queue.add(key, Priority.low);
     };
-    const removers = this.#sources.map(({ informer, map, resyncOnRelist }) => {
+    const removers = this.#sources.map(({ informer, map, priority, resyncOnRelist }) => {
       const enqueue = (obj: KubernetesObject) => {
-        for (const key of map(obj)) queue.add(key);
+        for (const key of map(obj)) queue.add(key, priority);
       };
       if (resyncOnRelist) return informer.addHandlers({ onRelist: enqueueAll });
       return informer.addHandlers({

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DefaultRateLimiter, TokenBucket } from "./rate-limiter.ts";
-import { WorkQueue } from "./work-queue.ts";
+import { Priority, WorkQueue } from "./work-queue.ts";
 import { createWorkQueueMetrics } from "./workqueue-metrics.ts";
 
 async function drain(q: WorkQueue): Promise<string[]> {
@@ -62,6 +62,38 @@ describe("WorkQueue", () => {
     expect(await q.get()).toBeUndefined();
     q.add("d");
     expect(q.length).toBe(1); // "c" stays; nothing new gets in
+  });
+
+  it("hands out higher priorities first, FIFO within one priority", async () => {
+    const q = new WorkQueue({ name: "t" });
+    q.add("low-1", Priority.low);
+    q.add("normal-1");
+    q.add("high-1", Priority.high);
+    q.add("low-2", Priority.low);
+    q.add("normal-2");
+    q.add("high-2", Priority.high);
+    expect(await drain(q)).toEqual(["high-1", "high-2", "normal-1", "normal-2", "low-1", "low-2"]);
+  });
+
+  it("moves a queued key up when it is added again at a higher priority, never down", async () => {
+    const q = new WorkQueue({ name: "t" });
+    for (const k of ["a", "b", "c"]) q.add(k, Priority.low);
+    q.add("x");
+    q.add("c"); // an event for c arrives while the resync pass is queued
+    q.add("x", Priority.low); // a resync pass does not push an event's key back
+    expect(q.length).toBe(4);
+    expect(await drain(q)).toEqual(["x", "c", "a", "b"]);
+  });
+
+  it("queues a key added while it is processed at the highest priority it was added at", async () => {
+    const q = new WorkQueue({ name: "t" });
+    q.add("a");
+    const a = await q.get();
+    q.add("a", Priority.low);
+    q.add("a", Priority.high);
+    q.add("b");
+    q.done(a ?? "");
+    expect(await drain(q)).toEqual(["a", "b"]);
   });
 
   it("addAfter keeps the earliest deadline for a key", async () => {

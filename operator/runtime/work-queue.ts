@@ -3,9 +3,21 @@
  * at most once however often it is added (dirty set), and never handed to two workers at once (processing
  * set; a key added while processed is queued again when `done`). Retries go through a RateLimiter
  * (`addRateLimited`, cleared by `forget`), delayed adds through `addAfter` (the earliest wins).
+ *
+ * Keys carry a priority, as in controller-runtime's priority queue: a higher one is handed out first, FIFO
+ * within one, and adding a queued key again at a higher priority moves it up (never down). The point is that
+ * work which is most likely a no-op (the pass over every object at start and on resync, `Priority.low`) does
+ * not delay edge-triggered work queued after it.
  */
 import { DefaultRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 import { noWorkQueueMetrics, type WorkQueueMetrics } from "./workqueue-metrics.ts";
+
+export const Priority = {
+  /** controller-runtime's LowPriority: the start-up and resync passes. */
+  low: -100,
+  normal: 0,
+  high: 100,
+} as const;
 
 export interface WorkQueueOptions {
   /** Used as the `name` and `controller` labels of the metrics. */
@@ -16,8 +28,11 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue {
-  readonly #queue: string[] = [];
-  readonly #dirty = new Set<string>();
+  /** One FIFO per priority in use, highest first; few priorities are ever used, so a short array. */
+  readonly #buckets: Array<{ priority: number; keys: string[] }> = [];
+  #length = 0;
+  /** Keys added and not yet handed out, with the priority they are wanted at. */
+  readonly #dirty = new Map<string, number>();
   readonly #processing = new Map<string, number>();
   readonly #addedAt = new Map<string, number>();
   readonly #waiting = new Map<string, { at: number; timer: NodeJS.Timeout }>();
@@ -39,23 +54,31 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.#queue.length;
+    return this.#length;
   }
 
   get shuttingDown(): boolean {
     return this.#shuttingDown;
   }
 
-  add(key: string): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
+  add(key: string, priority: number = Priority.normal): void {
+    if (this.#shuttingDown) return;
+    const wanted = this.#dirty.get(key);
+    if (wanted !== undefined) {
+      if (priority <= wanted) return;
+      this.#dirty.set(key, priority);
+      // A key being processed is not in a bucket: `done` queues it at the priority now recorded.
+      if (!this.#processing.has(key)) this.#raise(key, wanted, priority);
+      return;
+    }
     this.#metrics.added();
-    this.#dirty.add(key);
+    this.#dirty.set(key, priority);
     this.#addedAt.set(key, this.#now());
     if (this.#processing.has(key)) return;
-    this.#push(key);
+    this.#push(key, priority);
   }
 
-  /** Adds `key` after `delayMs`; if it is already waiting, the earlier deadline is kept. */
+  /** Adds `key` (at normal priority) after `delayMs`; if it is already waiting, the earlier deadline is kept. */
   addAfter(key: string, delayMs: number): void {
     if (this.#shuttingDown) return;
     if (delayMs <= 0) {
@@ -90,7 +113,7 @@ export class WorkQueue {
   /** The next key to process, or undefined once the queue is shut down. Pair every key with `done`. */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
-    const key = this.#queue.shift();
+    const key = this.#shift();
     if (key !== undefined) return Promise.resolve(this.#take(key));
     return new Promise((resolve) => this.#getters.push(resolve));
   }
@@ -100,7 +123,8 @@ export class WorkQueue {
     if (started === undefined) return;
     this.#processing.delete(key);
     this.#metrics.worked((this.#now() - started) / 1000);
-    if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
+    const wanted = this.#dirty.get(key);
+    if (wanted !== undefined && !this.#shuttingDown) this.#push(key, wanted);
   }
 
   /** Stops handing out keys and drops pending delayed adds; keys being processed may still call `done`. */
@@ -117,20 +141,47 @@ export class WorkQueue {
     return [...this.#processing.keys()];
   }
 
-  #push(key: string): void {
+  #push(key: string, priority: number): void {
     const getter = this.#getters.shift();
     if (getter) {
       getter(this.#take(key));
       return;
     }
-    this.#queue.push(key);
-    this.#metrics.depth(this.#queue.length);
+    this.#bucket(priority).push(key);
+    this.#length++;
+    this.#metrics.depth(this.#length);
+  }
+
+  #shift(): string | undefined {
+    for (const { keys } of this.#buckets) {
+      if (keys.length === 0) continue;
+      this.#length--;
+      return keys.shift();
+    }
+    return undefined;
+  }
+
+  /** Moves a queued key to a higher priority's bucket, at its end: it was not there before. */
+  #raise(key: string, from: number, to: number): void {
+    const keys = this.#bucket(from);
+    keys.splice(keys.indexOf(key), 1);
+    this.#bucket(to).push(key);
+  }
+
+  #bucket(priority: number): string[] {
+    let i = 0;
+    while ((this.#buckets[i]?.priority ?? -Infinity) > priority) i++;
+    const found = this.#buckets[i];
+    if (found?.priority === priority) return found.keys;
+    const bucket = { priority, keys: [] as string[] };
+    this.#buckets.splice(i, 0, bucket);
+    return bucket.keys;
   }
 
   #take(key: string): string {
     this.#dirty.delete(key);
     this.#processing.set(key, this.#now());
-    this.#metrics.depth(this.#queue.length);
+    this.#metrics.depth(this.#length);
     this.#metrics.queued((this.#now() - (this.#addedAt.get(key) ?? this.#now())) / 1000);
     this.#addedAt.delete(key);
     return key;
