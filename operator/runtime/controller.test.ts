@@ -94,6 +94,21 @@ function untilAborted() {
   return state;
 }
 
+/** A reconcile recording its keys that holds the first one until `release`, so the test can queue work behind it. */
+function holdingTheFirst() {
+  const seen: string[] = [];
+  let release = () => {};
+  const first = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const reconcile = async ({ key }: ReconcileRequest) => {
+    seen.push(key);
+    if (seen.length === 1) await first;
+    return Action.awaitChange();
+  };
+  return { seen, reconcile, release };
+}
+
 describe("Controller", () => {
   it("reconciles existing objects on start and an owner when its child changes or goes", async () => {
     const seen: string[] = [];
@@ -144,23 +159,15 @@ describe("Controller", () => {
   });
 
   it("reconciles an object that changed during the start-up pass before the rest of that pass", async () => {
-    const seen: string[] = [];
     const primary = new MemorySource();
     for (const name of ["a", "b", "c", "d"]) primary.put(widget(name));
     const children = new MemorySource();
     const stop = new AbortController();
-    let release = () => {};
-    const first = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { seen, reconcile, release } = holdingTheFirst();
     const running = new Controller({ name: "w", log: silent })
       .for(primary)
       .owns(children, { group: "example.dev", kind: "Widget" })
-      .run(async ({ key }) => {
-        seen.push(key);
-        if (seen.length === 1) await first;
-        return Action.awaitChange();
-      }, stop.signal);
+      .run(reconcile, stop.signal);
     await eventually(() => seen.length === 1, "the first reconcile of the start-up pass");
     primary.put({ ...widget("d"), spec: { changed: true } } as KubernetesObject);
     children.put(child("c-deploy", "c"));
@@ -172,22 +179,14 @@ describe("Controller", () => {
   });
 
   it("reconciles keys of a source given a higher priority before the primary's own events", async () => {
-    const seen: string[] = [];
     const primary = new MemorySource();
     const children = new MemorySource();
     const stop = new AbortController();
-    let release = () => {};
-    const first = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { seen, reconcile, release } = holdingTheFirst();
     const running = new Controller({ name: "w", log: silent })
       .for(primary)
       .owns(children, { group: "example.dev", kind: "Widget" }, { priority: Priority.high })
-      .run(async ({ key }) => {
-        seen.push(key);
-        if (seen.length === 1) await first;
-        return Action.awaitChange();
-      }, stop.signal);
+      .run(reconcile, stop.signal);
     primary.put(widget("a"));
     await eventually(() => seen.length === 1, "the reconcile of a");
     primary.put(widget("b"));
