@@ -3,7 +3,7 @@
  * A bad value is a ConfigError whose message names every offending variable; main.ts prints it and exits 1.
  * Nothing else in greeter/ reads process.env.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseByteSize } from "./byte-size.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -2,7 +2,7 @@
  * The rules for a name: a single string, trimmed, 1..max characters (Unicode code points, so "李雷" is 2
  * and an emoji is 1), well-formed Unicode, and no control characters or line/paragraph separators.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 // Cc covers C0/C1 controls (tab, newline, escape, DEL...); Zl/Zp are the Unicode line and paragraph breaks.
 const FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}]/u;

@@ -21,6 +21,12 @@ describe("importedPackages", () => {
     ]);
   });
 
+  it("ignores quoted text that only follows the words import or require, as bundled code has it", () => {
+    const source =
+      'if (token === "--require" || token === "-r" || token === "--import") {\n  i++;\n}\nif (token.startsWith("--import=")) {}';
+    expect(importedPackages(source).size).toBe(0);
+  });
+
   it("ignores relative files and Node builtins", () => {
     const source = 'import { a } from "./a.js";\nimport fs from "node:fs";\nimport path from "path";';
     expect(importedPackages(source).size).toBe(0);

@@ -22,7 +22,9 @@ type LockPackage = {
 export type Lockfile = { packages: Record<string, LockPackage> };
 
 const builtins = new Set(builtinModules);
-const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g;
+// No whitespace in a specifier: in bundled code, quoted text after the word "require" (a message, a flag)
+// is not an import.
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"'./\s][^"'\s]*)["']/g;
 
 /** The package names a piece of JavaScript imports: "express", "@scope/pkg" (subpaths and builtins dropped). */
 export function importedPackages(source: string): Set<string> {

@@ -25,7 +25,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "./duration.ts";
 import { parseBindAddress } from "./telemetry/http-servers.ts";
 import { LOG_LEVELS } from "./telemetry/logger.ts";

@@ -31,7 +31,7 @@ export interface OperatorOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
-  /** The script node runs, relative to root: operator/main.ts (default) or the compiled dist/operator/main.js. */
+  /** The script node runs, relative to root: operator/main.ts (default) or the bundled dist/operator/main.js. */
   entry?: string;
   /** Run inside this memory cgroup (memory-limit.ts): the process joins it before node starts. */
   cgroupProcs?: string;

@@ -60,7 +60,7 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     // Extra flags for the operator's node: --node-args=--max-semi-space-size=2 (to try V8 settings for an image).
     "node-args": { type: "string", default: "" },
-    // dist: the compiled JavaScript the image runs (built first); source: operator/main.ts through type stripping.
+    // dist: the bundle the image runs (hack/bundle.ts, built first); source: operator/main.ts, type-stripped.
     entry: { type: "string", default: "dist" },
     // manifest: the memory limit of config/manager/manager.yaml, enforced by a memory cgroup; none: no limit.
     "memory-limit": { type: "string", default: "manifest" },

@@ -3,7 +3,7 @@
  * unit test fails when the committed files differ from what this returns.
  */
 import { stringify } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { type JsonSchema, toStructuralSchema } from "../structural-schema.ts";
 import { ConditionType } from "./conditions.ts";
 import {

@@ -5,7 +5,7 @@
  * preserve-unknown-fields); each CEL rule has a zod refinement that says the same thing for the unit tests.
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import { z } from "zod";
+import * as z from "zod";
 import { GREETER_METRICS_PORT } from "./constants.ts";
 import { DEFAULT_GREETER_RESOURCES } from "./default-resources.ts";
 import { compareQuantities, QUANTITY_PATTERN } from "./quantity.ts";
