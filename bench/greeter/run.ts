@@ -8,9 +8,8 @@
  *   - plain Express 5 with express.json() and the same handler (the framework's own ceiling);
  *   - Flask under gunicorn with 2 sync workers (the app the greeter replaces), from a venv that pip fills
  *     under ~/.cache/greeter-operator/bench-venv; skipped with a message when that cannot be made.
- * The Node servers run as one bundled JavaScript file each (hack/bundle.ts → .tmp/bench-dist), as the
- * container image runs the greeter: running .ts directly costs ~17 MiB of RSS for Node's type stripper, and
- * plain Express is packaged the same way so that the ratios compare code, not packaging. As root, the
+ * The Node servers run as JavaScript compiled by tsc (bench/greeter/tsconfig.json → .tmp/bench-dist), as in
+ * the container image: running .ts directly costs ~17 MiB of RSS for Node's type stripper. As root, the
  * servers and wrk run at nice -20 so other work on the machine disturbs the numbers less.
  * BENCH_GREETER_REF=<git ref> adds a row for the greeter as it was at that commit (before/after), in both phases.
  * Each round starts every server fresh, warms it up, measures, reads its RSS (process tree) after the
@@ -33,7 +32,6 @@ import {
 import os, { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundle } from "../../hack/bundle.ts";
 import {
   freePort,
   fullCollections,
@@ -65,8 +63,6 @@ const VENV = join(
   "bench-venv",
 );
 const DIST = join(ROOT, ".tmp", "bench-dist");
-/** The Node servers' entry points, each bundled to DIST/<entry>.js. */
-const SERVERS = ["greeter/main", "bench/greeter/plain-express", "bench/greeter/bare-http"];
 const PRIORITY = process.getuid?.() === 0 ? ["nice", "-n", "-20"] : [];
 const REF = process.env.BENCH_GREETER_REF;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
@@ -168,24 +164,31 @@ const GREETER_ENV = {
   NODE_OPTIONS: imageNodeOptions(),
 };
 
-let builtRef: Promise<string> | undefined;
-/** The reference build's main.js, bundled once for both phases. */
-function buildRef(ref: string): Promise<string> {
+let builtRef: string | undefined;
+/** The reference build's main.js, compiled once for both phases. */
+function buildRef(ref: string): string {
   builtRef ??= compileRef(ref);
   return builtRef;
 }
 
-/** Bundles greeter/ as it was at a git ref into .tmp/bench-ref/<ref>, as its image is built; returns its main.js. */
-async function compileRef(ref: string): Promise<string> {
+/** Compiles greeter/ as it was at a git ref into .tmp/bench-ref/<ref>; returns its main.js. */
+function compileRef(ref: string): string {
   const src = join(ROOT, ".tmp", "bench-ref", ref.replaceAll("/", "_"));
   mkdirSync(src, { recursive: true });
-  console.log(`bench: bundling greeter/ at ${ref}`);
+  console.log(`bench: compiling greeter/ at ${ref}`);
   execFileSync("sh", ["-c", `git archive "$1" greeter | tar -x -C "$2"`, "sh", ref, src], {
     cwd: ROOT,
     stdio: "inherit",
   });
-  // Its packages resolve from this checkout's node_modules (the sources sit under it, in .tmp/).
-  return bundle(src, "greeter/main.ts", join(src, "dist", "greeter", "main.js"));
+  const tsconfig = {
+    extends: "../../../tsconfig.build.json",
+    compilerOptions: { outDir: "dist", rootDir: "." },
+    include: ["greeter"],
+    exclude: ["**/*.test.ts"],
+  };
+  writeFileSync(join(src, "tsconfig.json"), JSON.stringify(tsconfig));
+  execFileSync("npx", ["tsc", "-p", join(src, "tsconfig.json")], { cwd: ROOT, stdio: "inherit" });
+  return join(src, "dist", "greeter", "main.js");
 }
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
@@ -197,8 +200,8 @@ async function main() {
   }
   requireCommand("wrk", "install the Debian package wrk");
   requireCommand("taskset", "install util-linux");
-  console.log("bench: bundling the Node servers, as the greeter's image is built (hack/bundle.ts)");
-  for (const entry of SERVERS) await bundle(ROOT, `${entry}.ts`, join(DIST, `${entry}.js`));
+  console.log("bench: compiling the Node servers with tsc");
+  execFileSync("npx", ["tsc", "-p", join(HERE, "tsconfig.json")], { cwd: ROOT, stdio: "inherit" });
   const node = process.execPath;
   if (PHASES.includes("baseline")) await baselinePhase(node);
   if (PHASES.includes("pod")) await podPhase(node);
@@ -210,7 +213,7 @@ async function podPhase(node: string) {
         {
           key: "ref",
           label: `greeter at ${REF}, same config`,
-          command: [node, await buildRef(REF)],
+          command: [node, buildRef(REF)],
           env: GREETER_ENV,
         },
       ]
@@ -262,7 +265,7 @@ async function baselinePhase(node: string) {
         {
           key: "ref",
           label: `greeter at ${REF}, same config`,
-          command: [node, await buildRef(REF)],
+          command: [node, buildRef(REF)],
           env: GREETER_ENV,
           greeter: true,
         },

@@ -2,7 +2,7 @@
  * Test helpers for the greeter: an in-process app and its metrics app, each on a real loopback socket (port 0),
  * as main.ts serves them, with their logs
  * captured as parsed JSON lines, and a child-process greeter (`node greeter/main.ts`) for signal and
- * startup tests. Not part of the build (hack/bundle.ts bundles greeter/main.ts and operator/main.ts only).
+ * startup tests. Not part of the build (tsconfig.build.json compiles greeter/ only; hack/bundle.ts bundles the operator).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
