@@ -54,28 +54,6 @@ describe("MemoryTrim", () => {
     expect(p.state.gcs).toBe(1); // quiet and not grown again: nothing to do
   });
 
-  it("after a busy spell, trims once quiet what the spell left behind, even when it is less than growthBytes", () => {
-    const p = fakeProcess(90 * MiB);
-    p.state.now = 60_000;
-    p.state.rss = 105 * MiB; // 15 MiB: below growthBytes (32 MiB here), past afterBurstGrowthBytes (4 MiB)
-    p.state.rssAfterGc = 92 * MiB;
-    expect(p.tick(0.5)).toBe(false); // busy: not now
-    expect(p.tick(0.01)).toBe(true);
-    expect(p.state.rss).toBe(92 * MiB);
-    p.state.rss = 110 * MiB; // grows again, but no work was done since the trim
-    for (let i = 0; i < 20; i++) p.tick(0.01);
-    expect(p.state.gcs).toBe(1);
-  });
-
-  it("does not trim after a busy spell that left less than afterBurstGrowthBytes behind", () => {
-    const p = fakeProcess(90 * MiB);
-    p.state.now = 60_000;
-    p.state.rss = 93 * MiB;
-    p.tick(0.5);
-    for (let i = 0; i < 20; i++) p.tick(0.01);
-    expect(p.state.gcs).toBe(0);
-  });
-
   it("does not trim a process that did not grow", () => {
     const p = fakeProcess(90 * MiB);
     p.state.rss = 110 * MiB;

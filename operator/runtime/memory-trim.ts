@@ -3,12 +3,9 @@
  * a burst freed in a pool of committed pages, for reuse, and returns them only on a memory-reducing GC; a
  * server never signals V8 that it went idle, so after reconciling 3,000 new Greeters the operator kept ~60 MiB
  * more resident than its heap (bench/operator: 617 heap pages resident against a 92 MiB heap). When the
- * process has been quiet (little CPU) for a while after a busy spell, and its RSS is 4 MiB past what it was after
- * the last trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause
- * of tens of milliseconds at a moment when nothing waits. That trim sets the steady state, so it asks for little
- * growth: a bar as high as the one for a process that was never busy (16 MiB, a slow climb) let what a resync or a
- * burst left behind stay resident (docs/operator-performance.md, seventh round). At most one trim per
- * `minIntervalMs`.
+ * process has been quiet (little CPU) for a while and its RSS has grown 16 MiB past what it was after the last
+ * trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause of tens
+ * of milliseconds at a moment when nothing waits. At most one trim per `minIntervalMs`.
  *
  * A burst that lasts pushes RSS up while it lasts: V8 doubles its young generation each time as many bytes
  * survived as it holds, up to 2 × 64 MiB on a host without a memory limit, and keeps it at that size while
@@ -36,8 +33,6 @@ export interface MemoryTrimOptions {
   log: Logger;
   /** RSS growth since the last trim (or start) that makes a trim worthwhile. Default 16 MiB. */
   growthBytes?: number;
-  /** The same, once quiet after a busy check period: the trim that sets the steady state. Default 4 MiB. */
-  afterBurstGrowthBytes?: number;
   /** How often quietness is checked. Default 10 s. */
   checkEveryMs?: number;
   /** CPU used over one check period, as a fraction of one core, below which the process counts as quiet. */
@@ -79,7 +74,6 @@ export class MemoryTrim {
   #quietBaseline: number;
   #busyBaseline: number;
   #lastCpu: number;
-  #busySinceQuietTrim = false;
   #lastQuietTrim: number;
   #lastTrim: number;
   #nextBusyTrim: number;
@@ -88,7 +82,6 @@ export class MemoryTrim {
   constructor(options: MemoryTrimOptions) {
     this.#o = {
       growthBytes: 16 * MiB,
-      afterBurstGrowthBytes: 4 * MiB,
       checkEveryMs: 10_000,
       quietCpu: 0.05,
       minIntervalMs: 60_000,
@@ -153,17 +146,11 @@ export class MemoryTrim {
     const now = this.#o.now();
     // A process that shrank on its own sets a lower mark to grow from.
     this.#quietBaseline = Math.min(this.#quietBaseline, rss);
-    if (busy >= this.#o.quietCpu) {
-      this.#busySinceQuietTrim = true;
-      return false;
-    }
-    const grown = rss - this.#quietBaseline;
-    const needed = this.#busySinceQuietTrim ? this.#o.afterBurstGrowthBytes : this.#o.growthBytes;
-    if (grown < needed) return false;
+    if (busy >= this.#o.quietCpu) return false;
+    if (rss - this.#quietBaseline < this.#o.growthBytes) return false;
     if (now - this.#lastQuietTrim < this.#o.minIntervalMs) return false;
     const after = this.#trim(rss, "after a burst of work");
     if (after === undefined) return false;
-    this.#busySinceQuietTrim = false;
     this.#quietBaseline = this.#busyBaseline = after;
     this.#lastQuietTrim = this.#lastTrim;
     return true;
