@@ -22,8 +22,8 @@ type LockPackage = {
 export type Lockfile = { packages: Record<string, LockPackage> };
 
 const builtins = new Set(builtinModules);
-// No whitespace in a specifier: in bundled code, quoted text after the word "require" (a message, a flag)
-// is not an import.
+// No whitespace in a specifier: in bundled code, quoted text after the words "import" or "require" (a message,
+// a flag such as "--import") is not an import.
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"'./\s][^"'\s]*)["']/g;
 
 /** The package names a piece of JavaScript imports: "express", "@scope/pkg" (subpaths and builtins dropped). */
