@@ -80,5 +80,28 @@ describe("statusNeedsWrite", () => {
   it("sees any changed field", () => {
     expect(statusNeedsWrite({ replicas: 1 }, { replicas: 2 })).toBe(true);
     expect(statusNeedsWrite(undefined, { replicas: 0 })).toBe(true);
+    expect(statusNeedsWrite({ replicas: 1 }, { replicas: 1, url: "u" })).toBe(true);
+    expect(statusNeedsWrite({ replicas: 1, url: "u" }, { replicas: 1 })).toBe(true);
+  });
+
+  it("sees a changed condition, in either order, its transition time included", () => {
+    const ready = {
+      type: "Ready",
+      status: "True" as const,
+      reason: "AllReplicasReady",
+      message: "",
+      lastTransitionTime: "2026-11-26T04:00:00Z",
+    };
+    const degraded = { ...ready, type: "Degraded", status: "False" as const, reason: "AsExpected" };
+    const before = { conditions: [ready, degraded] };
+    const later = { ...ready, lastTransitionTime: "2026-11-26T05:00:00Z" };
+    expect(statusNeedsWrite(before, { conditions: [later, degraded] })).toBe(true);
+    expect(statusNeedsWrite(before, { conditions: [degraded, later] })).toBe(true);
+    expect(statusNeedsWrite(before, { conditions: [ready] })).toBe(true);
+    expect(statusNeedsWrite(before, { conditions: [ready, { ...ready, type: "Progressing" }] })).toBe(true);
+  });
+
+  it("counts an undefined field and missing conditions as nothing", () => {
+    expect(statusNeedsWrite({ replicas: 1 }, { replicas: 1, url: undefined, conditions: [] })).toBe(false);
   });
 });

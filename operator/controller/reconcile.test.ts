@@ -145,6 +145,47 @@ describe("a converged Greeter", () => {
   });
 });
 
+describe("reconciling the same objects again (every resync)", () => {
+  // The reconciler remembers the no-op check's answer per cached child (reconcile.ts, lastCheck): these are
+  // the changes that answer must not survive. Each starts from one reconcile of the very same objects.
+  const again = (g = converged()) => {
+    expect(reconcileGreeter(g.greeter, g.observed, { ...CTX, now: LATER }).apply).toEqual([]);
+    return g;
+  };
+
+  it("applies the Deployment when the Greeter changes and the Deployment did not", () => {
+    const { greeter, observed } = again();
+    const changed = { ...greeter, spec: { ...greeter.spec, greeting: "Hi, {name}" } };
+    expect(kinds(reconcileGreeter(changed, observed, { ...CTX, now: LATER }))).toEqual(["Deployment"]);
+  });
+
+  it("rolls the Deployment to a new default image (an operator upgrade) with nothing else changed", () => {
+    const { greeter, observed } = again();
+    const plan = reconcileGreeter(greeter, observed, { ...CTX, defaultImage: "greeter:0.2.0", now: LATER });
+    expect(kinds(plan)).toEqual(["Deployment"]);
+  });
+
+  it("checks a child again once the apply remembered for it is forgotten", () => {
+    const { greeter, observed, first } = converged();
+    const desired = first.apply.find((o) => o.kind === "Deployment") as V1Deployment;
+    const shaped = structuredClone(observed.deployment as V1Deployment);
+    shaped.spec?.template.spec?.containers[0]?.env?.push({ name: "INJECTED", value: "1" });
+    const applied = { [appliedKey(desired)]: fingerprintToRemember(desired, shaped) as number };
+    const remembered = { ...observed, deployment: shaped, applied };
+    expect(reconcileGreeter(greeter, remembered, { ...CTX, now: LATER }).apply).toEqual([]);
+    const forgotten = { ...observed, deployment: shaped };
+    expect(kinds(reconcileGreeter(greeter, forgotten, { ...CTX, now: LATER }))).toEqual(["Deployment"]);
+  });
+
+  it("repairs a child the cache replaced with a drifted copy", () => {
+    const { greeter, observed } = again();
+    const drifted = structuredClone(observed.service as V1Service);
+    if (drifted.spec?.ports?.[0]) drifted.spec.ports[0].port = 1234;
+    const plan = reconcileGreeter(greeter, { ...observed, service: drifted }, { ...CTX, now: LATER });
+    expect(kinds(plan)).toEqual(["Service"]);
+  });
+});
+
 describe("the metrics port of an exposed Greeter", () => {
   const names = (plan: Plan) => plan.apply.map((o) => `${o.kind} ${o.metadata?.name}`);
 
