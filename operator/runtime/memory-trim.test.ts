@@ -78,6 +78,54 @@ describe("MemoryTrim", () => {
   });
 });
 
+describe("MemoryTrim after a busy spell", () => {
+  it("trims at the first quiet check what the spell left, though less than the growth threshold", () => {
+    const p = fakeProcess(100 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 112 * MiB; // 12 MiB: under the 32 MiB these tests use for growthBytes
+    p.state.rssAfterGc = 101 * MiB;
+    expect(p.tick(0.5)).toBe(false);
+    expect(p.tick(0)).toBe(true);
+    for (let i = 0; i < 20; i++) p.tick(0);
+    expect(p.state.gcs).toBe(1); // idle after it: no trim without new growth past growthBytes
+  });
+
+  it("is not held back by a trim in a lull within the minute before the burst ended", () => {
+    const p = fakeProcess(100 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 140 * MiB;
+    p.state.rssAfterGc = 100 * MiB;
+    expect(p.tick(0)).toBe(true); // a lull
+    p.state.rss = 130 * MiB;
+    expect(p.tick(0.9)).toBe(false); // the burst
+    expect(p.tick(0)).toBe(true); // over, 20 s after the lull's trim
+    expect(p.state.rss).toBe(100 * MiB);
+  });
+
+  it("trims once the spell ends after a trim while busy, when the busy trims' share of time allows", () => {
+    const p = fakeProcess(100 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 160 * MiB;
+    p.state.rssAfterGc = 110 * MiB;
+    p.state.gcPauseMs = 1_000; // at 5%, no trim for 20 s after it
+    expect(p.second()).toBe(true); // ends at 62 s
+    p.state.rss = 117 * MiB; // the last work of the burst, after the busy trim
+    expect(p.tick(0)).toBe(false); // 72 s
+    expect(p.tick(0)).toBe(true); // 82 s
+    expect(p.state.gcs).toBe(2);
+  });
+
+  it("does not trim a spell that left nothing behind, nor later for that spell", () => {
+    const p = fakeProcess(100 * MiB);
+    p.state.now = 60_000;
+    p.state.rss = 102 * MiB;
+    expect(p.tick(0.5)).toBe(false);
+    expect(p.tick(0)).toBe(false);
+    p.state.rss = 106 * MiB;
+    for (let i = 0; i < 10; i++) expect(p.tick(0)).toBe(false);
+  });
+});
+
 describe("MemoryTrim's soft target (128 MiB)", () => {
   it("trims a busy process as soon as it is past the target, then as often as 5% of the time in pauses allows", () => {
     const p = fakeProcess(90 * MiB);
@@ -200,11 +248,14 @@ describe("memoryReducingGc", () => {
       state.rss = 200 * MiB;
       vi.advanceTimersByTime(1_000);
       expect(state.gcs).toBe(1);
-      // Quiet, under the target, grown 20 MiB: the quiet check trims, within 10 s, once the minute has passed.
+      // Quiet from then on: the first quiet check trims the 5 MiB the busy spell left above the start.
+      vi.advanceTimersByTime(9_000);
+      expect(state.gcs).toBe(2);
+      // Idle, grown 20 MiB: the quiet check trims, within 10 s, once the minute has passed.
       vi.advanceTimersByTime(60_000);
       state.rss = 115 * MiB;
       vi.advanceTimersByTime(10_000);
-      expect(state.gcs).toBe(2);
+      expect(state.gcs).toBe(3);
       trim.stop();
       expect(vi.getTimerCount()).toBe(timersBefore);
     } finally {

@@ -7,6 +7,12 @@
  * trim, MemoryTrim runs one last-resort full GC, which compacts the heap and releases the pool: a pause of tens
  * of milliseconds at a moment when nothing waits. At most one trim per `minIntervalMs`.
  *
+ * The first quiet check after a busy spell (a check that found the process busy, or a trim while busy) trims
+ * when RSS grew only `spellGrowthBytes` (4 MiB), and only the time share of busy trims (below) holds it back,
+ * not the minute: the end of a burst is the moment that sets the steady state. With the 16 MiB and the minute
+ * alone, an operator that had trimmed in a lull shortly before the burst ended, or trimmed while busy a few
+ * seconds before, rested up to 16 MiB above its floor (bench/operator, docs/operator-performance.md).
+ *
  * A burst that lasts pushes RSS up while it lasts: V8 doubles its young generation each time as many bytes
  * survived as it holds, up to 2 × 64 MiB on a host without a memory limit, and keeps it at that size while
  * allocation goes on. So MemoryTrim also has a soft target (`targetBytes`, 128 MiB): RSS past it and grown
@@ -39,6 +45,8 @@ export interface MemoryTrimOptions {
   quietCpu?: number;
   /** Default 60 s. */
   minIntervalMs?: number;
+  /** RSS growth that makes a trim worthwhile at the first quiet check after a busy spell. Default 4 MiB. */
+  spellGrowthBytes?: number;
   /** RSS past which a trim runs even while busy (when also grown by `growthBytes`). Default 128 MiB. */
   targetBytes?: number;
   /** How often RSS is compared with the target. Default 1 s. */
@@ -77,6 +85,8 @@ export class MemoryTrim {
   #lastQuietTrim: number;
   #lastTrim: number;
   #nextBusyTrim: number;
+  /** A check found the process busy, or a trim ran while busy, since the last quiet check that settled it. */
+  #busySpell = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryTrimOptions) {
@@ -85,6 +95,7 @@ export class MemoryTrim {
       checkEveryMs: 10_000,
       quietCpu: 0.05,
       minIntervalMs: 60_000,
+      spellGrowthBytes: 4 * MiB,
       targetBytes: 128 * MiB,
       targetCheckMs: 1_000,
       busyTrimShare: 0.05,
@@ -134,6 +145,7 @@ export class MemoryTrim {
     const after = this.#trim(rss, "past the memory target");
     if (after === undefined) return false;
     this.#busyBaseline = after;
+    this.#busySpell = true;
     return true;
   }
 
@@ -146,13 +158,26 @@ export class MemoryTrim {
     const now = this.#o.now();
     // A process that shrank on its own sets a lower mark to grow from.
     this.#quietBaseline = Math.min(this.#quietBaseline, rss);
-    if (busy >= this.#o.quietCpu) return false;
-    if (rss - this.#quietBaseline < this.#o.growthBytes) return false;
-    if (now - this.#lastQuietTrim < this.#o.minIntervalMs) return false;
+    if (busy >= this.#o.quietCpu) {
+      this.#busySpell = true;
+      return false;
+    }
+    const grown = rss - this.#quietBaseline;
+    if (this.#busySpell) {
+      if (grown < this.#o.spellGrowthBytes) {
+        this.#busySpell = false;
+        return false;
+      }
+      if (now < this.#nextBusyTrim) return false;
+    } else {
+      if (grown < this.#o.growthBytes) return false;
+      if (now - this.#lastQuietTrim < this.#o.minIntervalMs) return false;
+    }
     const after = this.#trim(rss, "after a burst of work");
     if (after === undefined) return false;
     this.#quietBaseline = this.#busyBaseline = after;
     this.#lastQuietTrim = this.#lastTrim;
+    this.#busySpell = false;
     return true;
   }
 
