@@ -40,8 +40,8 @@ export interface Result {
   idle: { seconds: number; writes: Record<string, number>; cpuS: number; reconciles: number };
   /** Absent when the run skipped it (--storm off). */
   storm?: { seconds: number; writes: Record<string, number>; writesPerGreeter: number; cpuS: number };
-  /** Absent when the run failed before the restart. */
-  recovery?: { ready: number; confirmed: number; writes: Record<string, number> };
+  /** Absent when the run failed before the restart. `rssPeakMiB`: the restarted process's high-water mark (relist included). */
+  recovery?: { ready: number; confirmed: number; writes: Record<string, number>; rssPeakMiB?: number };
   /** The phase after converging that failed (storm, restart or floor): the phases after it did not run. */
   failed?: { phase: string; message: string };
 }
@@ -89,11 +89,11 @@ export function markdown(
     "",
     `RSS slope: ${slope(results, (r) => r.rssMiB)} MiB per 1,000 Greeters; heap slope ${slope(results, (r) => r.heapMiB)} MiB per 1,000.`,
     "",
-    "| N | Greeters created | their pods Ready | Greeter Ready after its pod (p50 / p90 / max) | floor pods Ready | idle writes | idle CPU | idle reconciles | storm | storm writes/Greeter | storm CPU | restart: Ready | restart: all confirmed | restart writes |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| N | Greeters created | their pods Ready | Greeter Ready after its pod (p50 / p90 / max) | floor pods Ready | idle writes | idle CPU | idle reconciles | storm | storm writes/Greeter | storm CPU | restart: Ready | restart: all confirmed | restart writes | restart: RSS peak |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.readyAfterPodS ? `${r.readyAfterPodS.p50} / ${r.readyAfterPodS.p90} / ${r.readyAfterPodS.max} s` : "—"} | ${r.floorPodsReadyS !== undefined ? `${r.floorPodsReadyS} s` : r.floorS !== undefined ? "not all Ready" : "—"} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${or(r.recovery?.ready)} | ${or(r.recovery?.confirmed)} | ${r.recovery ? total(r.recovery.writes) : "—"} |`,
+        `| ${r.n} | ${r.createdS} s | ${r.podsReadyS} s | ${r.readyAfterPodS ? `${r.readyAfterPodS.p50} / ${r.readyAfterPodS.p90} / ${r.readyAfterPodS.max} s` : "—"} | ${r.floorPodsReadyS !== undefined ? `${r.floorPodsReadyS} s` : r.floorS !== undefined ? "not all Ready" : "—"} | ${total(r.idle.writes)} in ${r.idle.seconds} s | ${r.idle.cpuS} s | ${r.idle.reconciles} | ${r.storm ? `${r.storm.seconds} s` : "—"} | ${r.storm?.writesPerGreeter.toFixed(2) ?? "—"} | ${r.storm ? `${r.storm.cpuS} s` : "—"} | ${or(r.recovery?.ready)} | ${or(r.recovery?.confirmed)} | ${r.recovery ? total(r.recovery.writes) : "—"} | ${or(r.recovery?.rssPeakMiB, " MiB")} |`,
     ),
     "",
     ...results.flatMap((r) =>

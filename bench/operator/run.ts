@@ -359,9 +359,10 @@ async function runOne(n: number, stamp: string): Promise<Result> {
         ready: secs(readyAt - operator.startedAt),
         confirmed: secs(recoveredAt - operator.startedAt),
         writes: recoveryWrites,
+        rssPeakMiB: Math.round(operator.peakRssBytes() / 2 ** 20),
       };
       log(
-        `N=${n}: restart: ready ${recovery.ready}s, all confirmed ${recovery.confirmed}s, ${total(recoveryWrites)} writes`,
+        `N=${n}: restart: ready ${recovery.ready}s, all confirmed ${recovery.confirmed}s, ${total(recoveryWrites)} writes, RSS peak ${recovery.rssPeakMiB} MiB`,
       );
       await operator.stop();
       op = undefined;
