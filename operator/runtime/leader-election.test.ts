@@ -17,7 +17,10 @@ class LeaseServer {
   lease: Lease | undefined;
   #rv = 0;
   writes = 0;
-  clientFor(): LeaseClient & { down: boolean; reads: number } {
+  /** `answering` runs after a replace is stored and before its answer reaches the client. */
+  clientFor(
+    answering: (signal?: AbortSignal) => void = () => {},
+  ): LeaseClient & { down: boolean; reads: number } {
     const server = this;
     const check = (c: { down: boolean }) => {
       if (c.down) throw new Error("connection refused");
@@ -36,12 +39,15 @@ class LeaseServer {
         if (server.lease) throw new ApiError(409, "AlreadyExists", "exists");
         return server.#store(lease);
       },
-      async replace(lease) {
+      async replace(lease, signal) {
         check(this);
         if (lease.metadata?.resourceVersion !== server.lease?.metadata?.resourceVersion) {
           throw new ApiError(409, "Conflict", "the object has been modified");
         }
-        return server.#store(lease);
+        const stored = server.#store(lease);
+        answering(signal);
+        signal?.throwIfAborted();
+        return stored;
       },
     };
   }
@@ -81,10 +87,10 @@ class Witness {
 function candidate(
   server: LeaseServer,
   identity: string,
-  opts: { witness?: Witness; drain?: Promise<void> } = {},
+  opts: { witness?: Witness; drain?: Promise<void>; answering?: (signal?: AbortSignal) => void } = {},
 ) {
   const registry = new Registry();
-  const leases = server.clientFor();
+  const leases = server.clientFor(opts.answering);
   const witness = opts.witness ?? new Witness();
   const elector = new LeaderElector({
     leases,
@@ -175,6 +181,26 @@ describe("LeaderElector", () => {
     expect(witness.overlaps).toEqual([]);
     b.stop.abort();
     await b.running;
+  });
+
+  it("releases a lease it won as it was stopped, so scaling to zero leaves the lease free", async () => {
+    const server = new LeaseServer();
+    const a = candidate(server, "a");
+    await eventually(() => a.elector.isLeader, "a to lead");
+    // b's SIGTERM arrives while its write taking the just-released lease is on the wire.
+    let stopB = () => {};
+    const b = candidate(server, "b", {
+      answering: () => {
+        if (server.lease?.spec?.holderIdentity === "b") stopB();
+      },
+    });
+    stopB = () => b.stop.abort();
+    a.stop.abort();
+    await a.running;
+    await b.running;
+    expect(b.terms).toEqual([]);
+    expect(server.lease?.spec?.holderIdentity).toBeUndefined();
+    expect(server.lease?.spec?.leaseTransitions).toBe(1);
   });
 
   it("lets a standby take an expired lease from a dead leader, which steps down before it does", async () => {

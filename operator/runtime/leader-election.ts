@@ -154,7 +154,14 @@ export class LeaderElector {
   async #acquire(stop: AbortSignal): Promise<boolean> {
     this.#o.log.info({ identity: this.#o.identity }, "waiting to acquire the lease");
     while (!stop.aborted) {
-      if (await this.#tryAcquireOrRenew(stop)) return true;
+      // Not cut short by the stop: the server may already have applied a write whose answer would then be
+      // dropped, leaving the Lease held by a process on its way out (a standby stopped just as the leader
+      // released, on scale to zero). An attempt that wins as we stop releases at once instead.
+      if (await this.#tryAcquireOrRenew(AbortSignal.timeout(this.#o.renewDeadlineMs))) {
+        if (!stop.aborted) return true;
+        await this.#release();
+        return false;
+      }
       await this.#sleep(this.#o.retryPeriodMs * (1 + Math.random() * 0.2), stop);
     }
     return false;

@@ -11,6 +11,7 @@ import { createTestNamespace, eventually, kubectl, type TestNamespace } from "..
 import { apply, greeterManifest, list, must, waitForReady } from "../support/greeters.ts";
 import { getMetrics, readerBinding, serviceAccountToken } from "../support/operator-metrics.ts";
 import { parsePromText, sampleValue } from "../support/prom-text.ts";
+import { followLogs } from "./follow-logs.ts";
 import { type PortForward, portForward } from "./port-forward.ts";
 
 const OPERATOR_NAMESPACE = "greeter-operator-system";
@@ -174,12 +175,13 @@ describe("the operator deployed by config/default", () => {
 describe("the operator stopped by the kubelet", () => {
   it("releases its Lease when scaled to zero, so a successor need not wait for it to expire", async () => {
     const selector = "app.kubernetes.io/name=greeter-operator";
-    const holder = async () =>
+    const lease = async () =>
       (
         JSON.parse(await must(["get", "lease", "greeter-operator", "-o", "json"], OPERATOR_NAMESPACE)) as {
-          spec?: { holderIdentity?: string };
+          spec?: { holderIdentity?: string; acquireTime?: string; renewTime?: string };
         }
-      ).spec?.holderIdentity ?? "";
+      ).spec ?? {};
+    const holder = async () => (await lease()).holderIdentity ?? "";
     // Held by one of the pods (the identity is `<pod name>_<uuid>`), so the release below means something.
     const held = await holder();
     const pods = await list(OPERATOR_NAMESPACE, "pods", selector);
@@ -187,6 +189,8 @@ describe("the operator stopped by the kubelet", () => {
       pods.some((p) => held.startsWith(`${p.metadata.name}_`)),
       `holder "${held}"`,
     ).toBe(true);
+    const logs = followLogs(OPERATOR_NAMESPACE, selector);
+    const scaledAt = new Date().toISOString();
     await must(["scale", "deployment/greeter-operator", "--replicas=0"], OPERATOR_NAMESPACE);
     try {
       await eventually(
@@ -194,8 +198,15 @@ describe("the operator stopped by the kubelet", () => {
         async () => (await list(OPERATOR_NAMESPACE, "pods", selector)).length === 0,
         READY_MS,
       );
-      expect(await holder()).toBe("");
+      // Who holds it and since when tells a leader that never released from a standby that took it on the way out.
+      const after = await lease();
+      const said = logs.lines().filter((l) => /lease|leader|leading|shutting down|stopped/.test(l));
+      expect(
+        after.holderIdentity ?? "",
+        `held by "${held}", scaled at ${scaledAt}, lease now ${JSON.stringify(after)}; the pods said:\n${said.join("\n")}`,
+      ).toBe("");
     } finally {
+      await logs.close();
       await must(["scale", "deployment/greeter-operator", "--replicas=2"], OPERATOR_NAMESPACE);
     }
   });
