@@ -188,13 +188,11 @@ describe("LeaderElector", () => {
     const a = candidate(server, "a");
     await eventually(() => a.elector.isLeader, "a to lead");
     // b's SIGTERM arrives while its write taking the just-released lease is on the wire.
-    let stopB = () => {};
     const b = candidate(server, "b", {
       answering: () => {
-        if (server.lease?.spec?.holderIdentity === "b") stopB();
+        if (server.lease?.spec?.holderIdentity === "b") b.stop.abort();
       },
     });
-    stopB = () => b.stop.abort();
     a.stop.abort();
     await a.running;
     await b.running;
